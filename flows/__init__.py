@@ -1,0 +1,1 @@
+"""Procurement data warehouse: Prefect flows, the loaders under them, and the `procurement` command."""
