@@ -1,0 +1,212 @@
+"""Publishing (section 6 of the warehouse contract): the validated marts replace the warehouse atomically.
+
+The new warehouse is built as a separate file next to the old one (`warehouse.duckdb.new-<pid>`),
+closed, fsync'ed and then `os.replace`d over `warehouse.duckdb`. A rename is atomic on POSIX: a
+reader sees either the old file or the new one, and a reader that already has the old file open keeps
+reading the old inode until it closes. A publish that fails or is killed before the rename leaves the
+old warehouse untouched; its temp file is removed by the next publish. The warehouse itself is never
+opened here. The Parquet copies under `$PROCUREMENT_HOME/marts/` are each written to a temp name and
+renamed the same way.
+
+Publish does not validate: the caller runs `flows.validate.validate` first and publishes only when it
+passed (the nightly flow and `procurement publish` do that).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+import duckdb
+
+from flows.config import Settings
+
+# Section 7: the published tables. Publishing refuses a working DB that lacks any of them.
+CONTRACT_MARTS = (
+    "fct_payments",
+    "fct_award_suppliers",
+    "dim_suppliers",
+    "dim_buyers",
+    "sme_spend",
+    "local_spend",
+    "green_spend",
+)
+META_SCHEMA = "meta"
+_TEMP_SUFFIX = re.compile(r"\.new-(\d+)(\.wal)?$")
+
+
+class PublishError(RuntimeError):
+    """The working DB cannot be published; the old warehouse is left as it was."""
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    warehouse_path: Path
+    run_id: str
+    published_at: datetime
+    row_counts: dict[str, int]  # mart name -> rows published
+    parquet_paths: dict[str, Path] = field(default_factory=dict)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temp_files(settings: Settings) -> list[Path]:
+    """Remove temp files left by publishes whose process no longer exists; return what was removed."""
+    candidates = list(settings.home.glob(settings.warehouse_db.name + ".new-*"))
+    candidates += list((settings.home / "marts").glob("*.parquet.new-*"))
+    removed = []
+    for path in candidates:
+        match = _TEMP_SUFFIX.search(path.name)
+        if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make the renames themselves durable, not just the file contents."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _relations(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? "
+        "ORDER BY table_name",
+        [catalog, schema],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _build_new_warehouse(
+    settings: Settings, temp_db: Path, run_id: str, published_at: datetime, extra_tables: Sequence[str]
+) -> dict[str, int]:
+    if not settings.work_db.exists():
+        raise PublishError(f"no working database at {settings.work_db}; run ingest and transform first")
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH {_sql_string(str(settings.work_db))} AS work (READ_ONLY)")
+        marts = _relations(con, "work", "marts")
+        missing = [m for m in CONTRACT_MARTS if m not in marts]
+        if missing:
+            raise PublishError(f"working database {settings.work_db} lacks marts: {', '.join(missing)}")
+        con.execute(f"ATTACH {_sql_string(str(temp_db))} AS wh")
+        con.execute("CREATE SCHEMA wh.marts")
+        counts: dict[str, int] = {}
+        for mart in marts:
+            con.execute(f"CREATE TABLE wh.marts.{_quote(mart)} AS SELECT * FROM work.marts.{_quote(mart)}")
+            counts[mart] = con.execute(f"SELECT count(*) FROM wh.marts.{_quote(mart)}").fetchone()[0]
+        for qualified in extra_tables:
+            schema, _, table = qualified.partition(".")
+            if not table or table not in _relations(con, "work", schema):
+                raise PublishError(f"working database {settings.work_db} lacks table {qualified}")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS wh.{_quote(schema)}")
+            con.execute(
+                f"CREATE TABLE wh.{_quote(schema)}.{_quote(table)} AS SELECT * FROM work.{_quote(schema)}.{_quote(table)}"
+            )
+        # Metadata lives outside `marts` so the published schema holds exactly the contract's tables.
+        con.execute(f"CREATE SCHEMA wh.{META_SCHEMA}")
+        con.execute(
+            f"CREATE TABLE wh.{META_SCHEMA}.published_tables "
+            "(table_name VARCHAR, row_count BIGINT, run_id VARCHAR, published_at TIMESTAMPTZ)"
+        )
+        con.executemany(
+            f"INSERT INTO wh.{META_SCHEMA}.published_tables VALUES (?, ?, ?, ?)",
+            [[f"marts.{m}", n, run_id, published_at] for m, n in counts.items()],
+        )
+        con.execute("DETACH wh")  # checkpoints: everything is in the file, no WAL left behind
+    finally:
+        con.close()
+    return counts
+
+
+def _write_parquet(settings: Settings, temp_db: Path, marts: Sequence[str]) -> dict[str, Path]:
+    """Parquet copies of the marts, from the file about to be published so both always agree."""
+    out_dir = settings.home / "marts"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    temps: dict[str, Path] = {}
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH {_sql_string(str(temp_db))} AS wh (READ_ONLY)")
+        for mart in marts:
+            temp = out_dir / f"{mart}.parquet.new-{os.getpid()}"
+            con.execute(
+                f"COPY wh.marts.{_quote(mart)} TO {_sql_string(str(temp))} (FORMAT parquet, COMPRESSION zstd)"
+            )
+            _fsync_file(temp)
+            temps[mart] = temp
+    finally:
+        con.close()
+    return temps
+
+
+def publish(settings: Settings, run_id: str | None = None, extra_tables: Sequence[str] = ()) -> PublishResult:
+    """Copy the working DB's `marts` schema into a new warehouse file and rename it over the old one.
+
+    `extra_tables` are further `schema.table` names of the working DB to publish alongside (e.g. a
+    run log for `procurement status`). Raises PublishError, leaving the old warehouse as it was.
+    """
+    settings.home.mkdir(parents=True, exist_ok=True)
+    clean_stale_temp_files(settings)
+    run_id = run_id or uuid.uuid4().hex
+    published_at = datetime.now(timezone.utc)
+    temp_db = settings.warehouse_db.with_name(f"{settings.warehouse_db.name}.new-{os.getpid()}")
+    temp_parquet: dict[str, Path] = {}
+    for leftover in (temp_db, temp_db.with_name(temp_db.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        counts = _build_new_warehouse(settings, temp_db, run_id, published_at, extra_tables)
+        if temp_db.with_name(temp_db.name + ".wal").exists():
+            raise PublishError(f"{temp_db} was not checkpointed cleanly; not publishing it")
+        temp_parquet = _write_parquet(settings, temp_db, list(counts))
+        _fsync_file(temp_db)
+        os.replace(temp_db, settings.warehouse_db)
+        parquet_paths = {}
+        for mart, temp in temp_parquet.items():
+            final = temp.with_name(f"{mart}.parquet")
+            os.replace(temp, final)
+            parquet_paths[mart] = final
+        _fsync_dir(settings.home)
+        _fsync_dir(settings.home / "marts")
+    finally:
+        for leftover in [temp_db, temp_db.with_name(temp_db.name + ".wal"), *temp_parquet.values()]:
+            leftover.unlink(missing_ok=True)
+    return PublishResult(
+        warehouse_path=settings.warehouse_db,
+        run_id=run_id,
+        published_at=published_at,
+        row_counts=counts,
+        parquet_paths=parquet_paths,
+    )
