@@ -1,0 +1,256 @@
+"""Finding the table in a spend file: decoding, CSV or XLSX, the header row(s) and which column is which.
+
+Header names are matched to canonical fields through `seeds/spend_header_synonyms.csv`
+(`canonical_field,header`), compared case-, space- and punctuation-insensitively, so users teach the
+loader a new council's layout by adding seed rows, not code. When several columns match one field, the
+one whose synonym comes first in the seed wins (e.g. `Payment Date` before `Effective Date`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+SYNONYMS_PATH = Path(__file__).resolve().parents[2] / "seeds" / "spend_header_synonyms.csv"
+MAX_TITLE_ROWS = 20
+CANONICAL_FIELDS = (
+    "supplier_name", "amount", "net_amount", "gross_amount", "vat_amount", "payment_date",
+    "transaction_number", "expense_description", "expense_area", "supplier_id", "vat_number",
+    "company_number", "supplier_postcode",
+)
+# Net of VAT when the file distinguishes (contract 5.2): net wins over a plain amount, which wins over gross.
+AMOUNT_FIELDS = ("net_amount", "amount", "gross_amount")
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+csv.field_size_limit(1 << 24)
+
+
+class LayoutError(ValueError):
+    """The file's table cannot be found or mapped; the message names the file and what is missing."""
+
+
+def header_key(text: Any) -> str:
+    """A header compared without case, spaces or punctuation: ' Amount ' and 'AMOUNT' are one key."""
+    return re.sub(r"[^0-9a-z]+", "", str(text or "").lower())
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    """header key → (canonical field, rank); lower rank means listed earlier in the seed, preferred."""
+
+    by_key: dict[str, tuple[str, int]]
+
+    def lookup(self, header: Any) -> tuple[str, int] | None:
+        return self.by_key.get(header_key(header))
+
+
+def load_synonyms(path: Path | str = SYNONYMS_PATH) -> Synonyms:
+    """Read the synonyms seed; raises ValueError naming the row for an unknown canonical field."""
+    path = Path(path)
+    by_key: dict[str, tuple[str, int]] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not {"canonical_field", "header"} <= set(reader.fieldnames or []):
+            raise ValueError(f"{path}: the header must be canonical_field,header")
+        for rank, row in enumerate(reader):
+            canonical = (row["canonical_field"] or "").strip()
+            if canonical not in CANONICAL_FIELDS:
+                raise ValueError(
+                    f"{path} line {reader.line_num}: unknown canonical_field {canonical!r}; "
+                    f"use one of {', '.join(CANONICAL_FIELDS)}"
+                )
+            key = header_key(row["header"])
+            if key:
+                by_key.setdefault(key, (canonical, rank))
+    return Synonyms(by_key)
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+@dataclass
+class Table:
+    """Every record of one sheet: (1-based line or row number in the file as received, cells)."""
+
+    rows: list[tuple[int, list[Any]]]
+    kind: str  # 'csv' or 'xlsx'
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+def sniff_kind(body: bytes) -> str:
+    """'xlsx', 'xls' or 'csv' from the bytes, whatever the file is called."""
+    if body.startswith(ZIP_MAGIC):
+        return "xlsx"
+    if body.startswith(OLE2_MAGIC):
+        return "xls"
+    return "csv"
+
+
+def decode(body: bytes) -> tuple[str, str]:
+    """Text and the encoding used: UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1252."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        try:
+            return body[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return body.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return body.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        # Bytes cp1252 leaves undefined (0x81, 0x8D, ...): latin-1 maps every byte, so nothing is lost.
+        return body.decode("latin-1"), "latin-1"
+
+
+def read_csv(body: bytes) -> Table:
+    text, encoding = decode(body)
+    # NUL bytes stop the csv module; they never belong in a spend file's text.
+    reader = csv.reader(io.StringIO(text.replace("\x00", ""), newline=""))
+    rows: list[tuple[int, list[Any]]] = []
+    line = 0
+    try:
+        for record in reader:
+            rows.append((line + 1, record))
+            line = reader.line_num
+    except csv.Error as exc:
+        raise LayoutError(f"CSV cannot be read near line {line + 1}: {exc}") from None
+    return Table(rows=rows, kind="csv", encoding=encoding)
+
+
+def read_xlsx(body: bytes) -> list[Table]:
+    import openpyxl  # only XLSX feeds pay for the import
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise LayoutError(f"XLSX cannot be opened ({type(exc).__name__}: {exc})") from None
+    tables = []
+    try:
+        for sheet in workbook.worksheets:
+            start = sheet.min_row or 1
+            rows = [(start + offset, list(values)) for offset, values in enumerate(sheet.iter_rows(values_only=True))]
+            tables.append(Table(rows=rows, kind="xlsx", sheet=sheet.title))
+    except Exception as exc:  # openpyxl raises many types for damaged sheets; the file is then rejected whole
+        raise LayoutError(f"XLSX sheet cannot be read ({type(exc).__name__}: {exc})") from None
+    finally:
+        workbook.close()
+    return tables
+
+
+def read_tables(body: bytes) -> list[Table]:
+    kind = sniff_kind(body)
+    if kind == "xls":
+        raise LayoutError("legacy Excel .xls files are not supported; ask for CSV or XLSX")
+    return read_xlsx(body) if kind == "xlsx" else [read_csv(body)]
+
+
+# ---------------------------------------------------------------------------------------------- header
+
+
+@dataclass(frozen=True)
+class Layout:
+    header_rows: tuple[int, ...]  # indexes into Table.rows (one, or two for a merged header)
+    labels: tuple[str, ...]  # header text per column as used for matching
+    columns: dict[str, tuple[int, ...]] = field(default_factory=dict)  # canonical → columns, preferred first
+
+    @property
+    def first_data_index(self) -> int:
+        return self.header_rows[-1] + 1
+
+    @property
+    def amount_column(self) -> int:
+        for name in AMOUNT_FIELDS:
+            if name in self.columns:
+                return self.columns[name][0]
+        raise KeyError("amount")
+
+    def missing(self) -> list[str]:
+        lacks = [name for name in ("supplier_name", "payment_date") if name not in self.columns]
+        if not any(name in self.columns for name in AMOUNT_FIELDS):
+            lacks.insert(1, "amount")
+        return lacks
+
+    @property
+    def score(self) -> tuple[bool, int]:
+        return (not self.missing(), len(self.columns))
+
+
+def _cell_text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def map_labels(labels: Iterable[str], synonyms: Synonyms) -> dict[str, tuple[int, ...]]:
+    found: dict[str, list[tuple[int, int]]] = {}
+    for index, label in enumerate(labels):
+        hit = synonyms.lookup(label)
+        if hit:
+            canonical, rank = hit
+            found.setdefault(canonical, []).append((rank, index))
+    return {name: tuple(index for _, index in sorted(hits)) for name, hits in found.items()}
+
+
+def _two_row_labels(parent: list[Any], child: list[Any], synonyms: Synonyms) -> tuple[str, ...]:
+    """Labels for a two-row header whose top row is merged across its children (blank cells inherit)."""
+    width = max(len(parent), len(child))
+    labels = []
+    current_parent = ""
+    for index in range(width):
+        top = _cell_text(parent[index]) if index < len(parent) else ""
+        current_parent = top or current_parent
+        bottom = _cell_text(child[index]) if index < len(child) else ""
+        candidates = [f"{current_parent} {bottom}".strip(), bottom, current_parent]
+        labels.append(next((c for c in candidates if c and synonyms.lookup(c)), candidates[0]))
+    return tuple(labels)
+
+
+def find_layout(table: Table, synonyms: Synonyms) -> Layout:
+    """The best header among the first rows: the one mapping the required fields and the most others.
+
+    A two-row header is chosen only when it maps strictly more than its first row alone, so a normal
+    header followed by data is never mistaken for one.
+    """
+    best: Layout | None = None
+    limit = min(len(table.rows), MAX_TITLE_ROWS + 1)
+    for index in range(limit):
+        cells = table.rows[index][1]
+        labels = tuple(_cell_text(cell) for cell in cells)
+        candidate = Layout((index,), labels, map_labels(labels, synonyms))
+        if index + 1 < len(table.rows):
+            labels2 = _two_row_labels(cells, table.rows[index + 1][1], synonyms)
+            merged = Layout((index, index + 1), labels2, map_labels(labels2, synonyms))
+            if merged.score > candidate.score:
+                candidate = merged
+        if best is None or candidate.score > best.score:
+            best = candidate
+    if best is None:
+        return Layout((0,), (), {})
+    return best
+
+
+FIELD_WORDS = {"supplier_name": "supplier name", "amount": "amount", "payment_date": "payment date"}
+
+
+def describe_missing(layout: Layout, file_name: str) -> str:
+    wanted = ", ".join(FIELD_WORDS[name] for name in layout.missing())
+    if not layout.labels:
+        return f"{file_name}: no rows, so no header with {wanted} was found"
+    seen = ", ".join(repr(label) for label in layout.labels if label)[:400]
+    return (
+        f"{file_name}: cannot map the layout; no column found for {wanted} in the first "
+        f"{MAX_TITLE_ROWS + 1} rows (best header row has: {seen or 'nothing'}). "
+        f"Add the council's header names to seeds/spend_header_synonyms.csv."
+    )

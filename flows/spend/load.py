@@ -1,0 +1,290 @@
+"""The spend raw tables and the per-file ledger (contract in notes/COMMON.md), written in bulk.
+
+Rows go in as whole columns bound to one statement (`unnest` over list parameters), so a file of a
+million lines is a handful of round trips and no input ever reaches SQL as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+import duckdb
+
+from flows.spend.registry import Feed
+from flows.spend.rows import ParsedFile
+
+BATCH_ROWS = 100_000
+
+DDL = """
+CREATE TABLE IF NOT EXISTS raw.spend_publishers (
+    publisher_id   VARCHAR NOT NULL,
+    publisher_name VARCHAR NOT NULL,
+    lad_code       VARCHAR NOT NULL,
+    url            VARCHAR NOT NULL,
+    format         VARCHAR,
+    PRIMARY KEY (publisher_id, url)
+);
+CREATE TABLE IF NOT EXISTS raw.spend_payments (
+    publisher_id        VARCHAR NOT NULL,
+    source_file         VARCHAR NOT NULL,
+    source_row          INTEGER NOT NULL,
+    file_sha256         VARCHAR NOT NULL,
+    payment_date        DATE NOT NULL,
+    amount_gbp          DECIMAL(18,2) NOT NULL,
+    supplier_name       VARCHAR,
+    is_redacted         BOOLEAN NOT NULL,
+    supplier_id         VARCHAR,
+    transaction_number  VARCHAR,
+    expense_description VARCHAR,
+    expense_area        VARCHAR,
+    company_number      VARCHAR,
+    vat_number          VARCHAR,
+    supplier_postcode   VARCHAR,
+    loaded_at           TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS raw.spend_rejects (
+    publisher_id VARCHAR NOT NULL,
+    source_file  VARCHAR NOT NULL,
+    source_row   INTEGER NOT NULL,
+    reason       VARCHAR NOT NULL,
+    raw_row      JSON
+);
+CREATE TABLE IF NOT EXISTS ops.spend_files (
+    publisher_id   VARCHAR NOT NULL,
+    url            VARCHAR NOT NULL,
+    source_file    VARCHAR,          -- landing path relative to PROCUREMENT_HOME; null if nothing landed
+    file_sha256    VARCHAR,
+    status         VARCHAR NOT NULL, -- loaded | unchanged | rejected | superseded | fetch_failed
+    message        VARCHAR,
+    rows_read      INTEGER NOT NULL,
+    rows_loaded    INTEGER NOT NULL,
+    rows_rejected  INTEGER NOT NULL,
+    rows_skipped   INTEGER NOT NULL,
+    skipped_blank  INTEGER NOT NULL,
+    skipped_total  INTEGER NOT NULL,
+    skipped_header INTEGER NOT NULL,
+    header_row     INTEGER,          -- line/row of the header in the file (title rows sit above it)
+    file_kind      VARCHAR,          -- csv | xlsx, as sniffed from the bytes
+    encoding       VARCHAR,
+    sheet          VARCHAR,
+    http_status    INTEGER,
+    etag           VARCHAR,
+    last_modified  VARCHAR,
+    ingested_at    TIMESTAMPTZ NOT NULL,
+    CHECK (rows_read = rows_loaded + rows_rejected + rows_skipped),
+    CHECK (rows_skipped = skipped_blank + skipped_total + skipped_header)
+);
+"""
+
+PAYMENT_COLUMNS = (
+    "publisher_id", "source_file", "source_row", "file_sha256", "payment_date", "amount_gbp",
+    "supplier_name", "is_redacted", "supplier_id", "transaction_number", "expense_description",
+    "expense_area", "company_number", "vat_number", "supplier_postcode", "loaded_at",
+)
+# Casts applied to the bound lists; amounts travel as exact decimal strings, never floats.
+_PAYMENT_CASTS = {"payment_date": "DATE", "amount_gbp": "DECIMAL(18,2)", "source_row": "INTEGER"}
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def _insert_columns(
+    con: duckdb.DuckDBPyConnection, table: str, names: Sequence[str], columns: Sequence[list[Any]],
+    casts: dict[str, str],
+) -> None:
+    """INSERT one batch given column-wise lists; every value is a bound parameter."""
+    select = ", ".join(
+        f"CAST(unnest(${i + 1}) AS {casts[name]})" if name in casts else f"unnest(${i + 1})"
+        for i, name in enumerate(names)
+    )
+    con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {select}", list(columns))
+
+
+def _batches(items: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(items), BATCH_ROWS):
+        yield items[start:start + BATCH_ROWS]
+
+
+def insert_payments(
+    con: duckdb.DuckDBPyConnection, publisher_id: str, source_file: str, sha: str, parsed: ParsedFile,
+    loaded_at: datetime,
+) -> None:
+    for batch in _batches(parsed.payments):
+        n = len(batch)
+        columns = [
+            [publisher_id] * n, [source_file] * n, [p.source_row for p in batch], [sha] * n,
+            [p.payment_date.isoformat() for p in batch], [str(p.amount_gbp) for p in batch],
+            [p.supplier_name for p in batch], [p.is_redacted for p in batch], [p.supplier_id for p in batch],
+            [p.transaction_number for p in batch], [p.expense_description for p in batch],
+            [p.expense_area for p in batch], [p.company_number for p in batch], [p.vat_number for p in batch],
+            [p.supplier_postcode for p in batch], [loaded_at] * n,
+        ]
+        _insert_columns(con, "raw.spend_payments", PAYMENT_COLUMNS, columns, _PAYMENT_CASTS)
+
+
+def insert_rejects(con: duckdb.DuckDBPyConnection, publisher_id: str, source_file: str, parsed: ParsedFile) -> None:
+    for batch in _batches(parsed.rejects):
+        n = len(batch)
+        columns = [[publisher_id] * n, [source_file] * n, [r.source_row for r in batch],
+                   [r.reason for r in batch], [r.raw_row for r in batch]]
+        _insert_columns(
+            con, "raw.spend_rejects", ("publisher_id", "source_file", "source_row", "reason", "raw_row"), columns,
+            {"source_row": "INTEGER", "raw_row": "JSON"},
+        )
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    publisher_id: str
+    url: str
+    status: str
+    ingested_at: datetime
+    source_file: str | None = None
+    file_sha256: str | None = None
+    message: str | None = None
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    skipped_blank: int = 0
+    skipped_total: int = 0
+    skipped_header: int = 0
+    header_row: int | None = None
+    file_kind: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def rows_skipped(self) -> int:
+        return self.skipped_blank + self.skipped_total + self.skipped_header
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows_loaded + self.rows_rejected + self.rows_skipped
+
+
+def insert_ledger(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> None:
+    con.execute(
+        """
+        INSERT INTO ops.spend_files (
+            publisher_id, url, source_file, file_sha256, status, message, rows_read, rows_loaded,
+            rows_rejected, rows_skipped, skipped_blank, skipped_total, skipped_header, header_row,
+            file_kind, encoding, sheet, http_status, etag, last_modified, ingested_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            row.publisher_id, row.url, row.source_file, row.file_sha256, row.status, row.message, row.rows_read,
+            row.rows_loaded, row.rows_rejected, row.rows_skipped, row.skipped_blank, row.skipped_total,
+            row.skipped_header, row.header_row, row.file_kind, row.encoding, row.sheet, row.http_status,
+            row.etag, row.last_modified, row.ingested_at,
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class PreviousVersion:
+    """The feed's current version: the last file version whose rows are in the raw tables (or rejected)."""
+
+    status: str
+    source_file: str | None
+    file_sha256: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+def previous_version(con: duckdb.DuckDBPyConnection, feed: Feed) -> PreviousVersion | None:
+    row = con.execute(
+        """
+        SELECT status, source_file, file_sha256, etag, last_modified
+        FROM ops.spend_files
+        WHERE publisher_id = ? AND url = ? AND status IN ('loaded', 'rejected', 'unchanged')
+        ORDER BY ingested_at DESC, status = 'unchanged'
+        LIMIT 1
+        """,
+        [feed.publisher_id, feed.url],
+    ).fetchone()
+    if row is None:
+        return None
+    status, source_file, sha, etag, last_modified = row
+    if status == "unchanged":
+        # An unchanged run repeats the version before it; report that version's own outcome.
+        loaded = con.execute(
+            "SELECT count(*) FROM ops.spend_files WHERE publisher_id = ? AND url = ? AND status = 'loaded' "
+            "AND file_sha256 = ?",
+            [feed.publisher_id, feed.url, sha],
+        ).fetchone()[0]
+        status = "loaded" if loaded else "rejected"
+    return PreviousVersion(status, source_file, sha, etag, last_modified)
+
+
+def replace_feed_rows(
+    con: duckdb.DuckDBPyConnection, feed: Feed, source_file: str, sha: str, parsed: ParsedFile, ledger: LedgerRow,
+) -> None:
+    """In one transaction: drop the rows of the feed's earlier versions, add this version's, log it."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        previous_files = [
+            row[0] for row in con.execute(
+                "SELECT DISTINCT source_file FROM ops.spend_files WHERE publisher_id = ? AND url = ? "
+                "AND status = 'loaded'",
+                [feed.publisher_id, feed.url],
+            ).fetchall()
+        ]
+        for table in ("raw.spend_payments", "raw.spend_rejects"):
+            con.execute(
+                f"DELETE FROM {table} WHERE publisher_id = ? AND list_contains(?, source_file)",
+                [feed.publisher_id, previous_files],
+            )
+        con.execute(
+            "UPDATE ops.spend_files SET status = 'superseded' WHERE publisher_id = ? AND url = ? AND status = 'loaded'",
+            [feed.publisher_id, feed.url],
+        )
+        insert_payments(con, feed.publisher_id, source_file, sha, parsed, ledger.ingested_at)
+        insert_rejects(con, feed.publisher_id, source_file, parsed)
+        insert_ledger(con, ledger)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def record_publishers(con: duckdb.DuckDBPyConnection, feeds: Iterable[Feed]) -> int:
+    """Upsert the registry rows into raw.spend_publishers; returns how many rows were written.
+
+    One row per (publisher_id, url). Rows of feeds no longer in the registry stay, because their
+    payments stay; a publisher's name and lad_code are updated on all its rows to the registry's values.
+    """
+    ensure_tables(con)
+    feeds = list(feeds)
+    if not feeds:
+        return 0
+    con.execute("BEGIN TRANSACTION")
+    try:
+        columns = [
+            [f.publisher_id for f in feeds], [f.publisher_name for f in feeds], [f.lad_code for f in feeds],
+            [f.url for f in feeds], [f.format for f in feeds],
+        ]
+        con.execute(
+            "DELETE FROM raw.spend_publishers WHERE list_contains(?, publisher_id || chr(31) || url)",
+            [[f"{f.publisher_id}\x1f{f.url}" for f in feeds]],
+        )
+        _insert_columns(
+            con, "raw.spend_publishers", ("publisher_id", "publisher_name", "lad_code", "url", "format"), columns, {}
+        )
+        con.execute(
+            """
+            UPDATE raw.spend_publishers AS p SET publisher_name = n.publisher_name, lad_code = n.lad_code
+            FROM (SELECT DISTINCT unnest($1) AS publisher_id, unnest($2) AS publisher_name, unnest($3) AS lad_code) AS n
+            WHERE p.publisher_id = n.publisher_id
+            """,
+            columns[:3],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(feeds)
