@@ -30,10 +30,12 @@ MAX_REDIRECTS = 5
 class FetchError(Exception):
     """A URL could not be fetched after every retry; the message is one sentence for a person."""
 
-    def __init__(self, url: str, reason: str):
+    def __init__(self, url: str, reason: str, unreachable: bool = False):
         super().__init__(f"{safe_url(url)}: {reason}")
         self.url = url
         self.reason = reason
+        # True when no attempt got an HTTP answer: the service is down or the URL is wrong.
+        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)
@@ -102,11 +104,24 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(when.timestamp() - now, 0.0)
 
 
+def _describe(exc: Exception) -> str:
+    """The innermost cause in a few words ("Connection refused", "timed out"), not a traceback."""
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "No route to host",
+                   "Temporary failure in name resolution", "timed out", "Connection reset"):
+        if marker.lower() in text.lower():
+            return marker.lower()
+    return type(exc).__name__
+
+
 class _Retryable(Exception):
-    def __init__(self, reason: str, status: int | None = None, retry_after: float | None = None):
+    def __init__(
+        self, reason: str, status: int | None = None, retry_after: float | None = None, connect: bool = False
+    ):
         super().__init__(reason)
         self.status = status
         self.retry_after = retry_after
+        self.connect = connect
 
 
 def _get_once(
@@ -123,7 +138,7 @@ def _get_once(
         try:
             resp = session.get(url, headers=dict(headers), timeout=timeout_s, stream=True, allow_redirects=False)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Retryable(f"could not connect ({type(exc).__name__})") from exc
+            raise _Retryable(f"could not connect ({_describe(exc)})", connect=True) from exc
         if resp.is_redirect:
             target = urljoin(url, resp.headers.get("Location", ""))
             resp.close()
@@ -172,6 +187,7 @@ def fetch(
     session = session or requests.Session()
     request_headers = {"User-Agent": USER_AGENT, **(headers or {})}
     last_reason = "no attempt made"
+    ever_answered = False
     for attempt in range(1, policy.max_attempts + 1):
         try:
             final_url, resp, body = _get_once(session, url, request_headers, timeout_s, deadline_s, max_bytes)
@@ -191,6 +207,7 @@ def fetch(
             )
         except _Retryable as exc:
             last_reason = str(exc)
+            ever_answered = ever_answered or not exc.connect
             if attempt == policy.max_attempts:
                 break
             wait = policy.wait_before_retry(attempt, exc.status, exc.retry_after)
@@ -199,4 +216,4 @@ def fetch(
                 safe_url(url), last_reason, attempt, policy.max_attempts - 1, wait,
             )
             sleep(wait)
-    raise FetchError(url, f"{last_reason} after {policy.max_attempts} attempts")
+    raise FetchError(url, f"{last_reason} after {policy.max_attempts} attempts", unreachable=not ever_answered)
