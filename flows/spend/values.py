@@ -110,16 +110,20 @@ def parse_amount(value: Any) -> Decimal | None:
     text = str(value).strip().replace("\u00a0", "").replace(" ", "")
     if not text:
         return None
-    negative = False
+    # One sign at most, written as brackets, a leading or trailing minus, or a minus after the £.
+    signs = 0
     if text.startswith("(") and text.endswith(")"):
-        negative, text = True, text[1:-1]
+        signs, text = signs + 1, text[1:-1]
     if text.startswith("-"):
-        negative, text = not negative, text[1:]
+        signs, text = signs + 1, text[1:]
     elif text.endswith("-"):
-        negative, text = not negative, text[:-1]
+        signs, text = signs + 1, text[:-1]
     text = text.removeprefix("£").removeprefix("GBP")
     if text.startswith("-"):
-        negative, text = not negative, text[1:]
+        signs, text = signs + 1, text[1:]
+    if signs > 1:
+        return None
+    negative = signs == 1
     text = text.replace(",", "")
     if not _AMOUNT.match(text):
         return None
