@@ -1,0 +1,403 @@
+"""The validation gate: run the GX checkpoints of `expectations/suites.py` over the working DB.
+
+GX 1.x cannot run expectations on DuckDB through SQLAlchemy (every expectation fails with
+IndexError upstream), so the data reaches GX as pandas DataFrames through one pandas data source
+with whole-dataframe batch definitions:
+
+- schema suites see the table's zero-row frame;
+- row suites see the table streamed out of DuckDB in chunks of `chunk_rows` rows, holding only the
+  columns the expectations use, so peak memory is bounded by the chunk, not the table (30M payment
+  rows at 500k rows a chunk stay well under 1 GB);
+- check suites see one row of violation counts that DuckDB computed (under its own memory limit)
+  for every whole-table check, plus the table's row count for the drift check.
+
+Each (table, suite) pair is a GX Checkpoint, because a checkpoint run takes one set of batch
+parameters (one DataFrame) for all its validation definitions. All checkpoints of one validation
+share a GX run name, every result is stored by GX under `$PROCUREMENT_HOME/gx/uncommitted/validations/`,
+and Data Docs are rebuilt once at the end. Row counts of a passing validation go to
+`ops.validation_row_counts`, the baseline of the next run's drift check.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import duckdb
+import great_expectations as gx
+import pandas as pd
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.types.base import ProgressBarsConfig
+import great_expectations.expectations as gxe
+
+from expectations.suites import SUITES, SqlCheck, TableSuite
+from flows.config import Settings
+
+log = logging.getLogger(__name__)
+
+DATA_SOURCE = "procurement_duckdb"
+DEFAULT_CHUNK_ROWS = 500_000
+DUCKDB_MEMORY_LIMIT = "2GB"
+EARLIEST_PLAUSIBLE_DATE = datetime(2000, 1, 1)
+_DUCKDB_VECTOR = 2048  # rows per DuckDB vector; fetch_df_chunk counts in vectors
+_SAMPLE_ROWS = 5
+
+COUNTS_DDL = """
+CREATE TABLE IF NOT EXISTS ops.validation_row_counts (
+    run_id       VARCHAR NOT NULL,
+    table_name   VARCHAR NOT NULL,
+    row_count    BIGINT NOT NULL,
+    validated_at TIMESTAMPTZ NOT NULL
+)
+"""
+
+
+class ValidationError(RuntimeError):
+    """Validation could not run at all (as opposed to running and failing)."""
+
+
+@dataclass(frozen=True)
+class FailedExpectation:
+    table: str
+    suite: str  # GX suite name, e.g. marts.sme_spend.checks
+    expectation: str  # e.g. sme_large_unknown_sum_to_total or expect_column_values_to_not_be_null(ocid)
+    details: str
+
+    def __str__(self) -> str:
+        return f"{self.table}: {self.expectation}: {self.details}"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    passed: bool
+    run_id: str
+    failures: list[FailedExpectation]
+    expectations_evaluated: int
+    row_counts: dict[str, int]
+    result_path: Path  # this validation's summary JSON
+    data_docs_index: Path
+    gx_result_ids: list[str] = field(default_factory=list)
+
+    @property
+    def failed_expectations(self) -> list[str]:
+        return [f"{f.table}: {f.expectation}" for f in self.failures]
+
+
+def gx_root(settings: Settings) -> Path:
+    return settings.home / "gx"
+
+
+def data_docs_index(settings: Settings) -> Path:
+    return gx_root(settings) / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def _context(settings: Settings):
+    settings.home.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(settings.home))
+    # The nightly job runs unattended and offline: no usage analytics, no progress bars in logs.
+    if context.variables.analytics_enabled is not False or context.variables.progress_bars is None:
+        context.variables.analytics_enabled = False
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.variables.save()
+    return context
+
+
+def _expectation_name(expectation: gxe.Expectation) -> str:
+    column = getattr(expectation, "column", None)
+    name = f"{expectation.expectation_type}({column})" if column else expectation.expectation_type
+    condition = getattr(expectation, "row_condition", None)
+    return f"{name} where {condition!r}" if condition else name
+
+
+def _min_rows_parameter(table: str) -> str:
+    return "min_rows__" + table.replace(".", "__")
+
+
+def _named(expectation: gxe.Expectation, name: str) -> gxe.Expectation:
+    # A fresh copy: GX gives expectations ids when they join a suite, and the declarations are shared.
+    copy = expectation.copy(deep=True, update={"id": None})
+    copy.meta = {**(copy.meta or {}), "name": name}
+    return copy
+
+
+def _check_expectation(check: SqlCheck) -> gxe.Expectation:
+    return gxe.ExpectColumnValuesToBeBetween(
+        column=check.name,
+        min_value=0,
+        max_value=0,
+        description=check.description,
+        meta={"name": check.name, "sql": check.sql},
+    )
+
+
+def _suite_expectations(suite: TableSuite) -> dict[str, list[gxe.Expectation]]:
+    schema = [
+        _named(gxe.ExpectTableColumnsToMatchSet(column_set=suite.columns, exact_match=False), "contract_columns_present")
+    ]
+    rows = [_named(e, _expectation_name(e)) for e in suite.rows]
+    checks = [_check_expectation(c) for c in suite.checks]
+    if suite.max_shrink is not None:
+        checks.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column="row_count",
+                min_value={"$PARAMETER": _min_rows_parameter(suite.table)},
+                description=f"the table has not shrunk by more than {suite.max_shrink:.0%} since the last passing validation",
+                meta={"name": "row_count_drift"},
+            )
+        )
+    return {"schema": schema, "rows": rows, "checks": checks}
+
+
+def _register(context, suites: Sequence[TableSuite]) -> dict[tuple[str, str], Any]:
+    """Add or update data assets, suites, validation definitions and checkpoints; return the checkpoints."""
+    source = context.data_sources.add_or_update_pandas(DATA_SOURCE)
+    existing_assets = {a.name: a for a in source.assets}
+    checkpoints = {}
+    for suite in suites:
+        asset = existing_assets.get(suite.table) or source.add_dataframe_asset(suite.table)
+        existing_batches = {b.name: b for b in asset.batch_definitions}
+        for kind, expectations in _suite_expectations(suite).items():
+            if not expectations:
+                continue
+            name = f"{suite.table}.{kind}"
+            batch = existing_batches.get(kind) or asset.add_batch_definition_whole_dataframe(kind)
+            gx_suite = context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=expectations))
+            definition = context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=name, data=batch, suite=gx_suite)
+            )
+            checkpoints[(suite.table, kind)] = context.checkpoints.add_or_update(
+                gx.Checkpoint(name=name, validation_definitions=[definition], result_format="SUMMARY")
+            )
+    return checkpoints
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    schema, name = table.split(".")
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, name],
+    ).fetchall()
+    return dict(rows)
+
+
+def _condition_columns(condition: Any) -> set[str]:
+    if condition is None:
+        return set()
+    if hasattr(condition, "conditions"):
+        return set().union(*(_condition_columns(c) for c in condition.conditions))
+    return {condition.column.name}
+
+
+def _needed_columns(suite: TableSuite, present: dict[str, str]) -> list[str]:
+    """Only the columns the row expectations read (or filter on) leave DuckDB."""
+    needed = set()
+    for e in suite.rows:
+        if getattr(e, "column", None):
+            needed.add(e.column)
+        needed |= _condition_columns(getattr(e, "row_condition", None))
+    return [c for c in present if c in needed]
+
+
+def _select_item(column: str, data_type: str) -> str:
+    quoted = '"' + column.replace('"', '""') + '"'
+    # pandas cannot compare tz-aware timestamps with the plain datetimes of the date window.
+    if data_type == "TIMESTAMP WITH TIME ZONE":
+        return f"timezone('UTC', {quoted}) AS {quoted}"
+    return quoted
+
+
+def _chunks(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The table's rows as DataFrames of about chunk_rows rows; at least one frame, even if empty."""
+    select = ", ".join(_select_item(c, t) for c, t in columns.items())
+    con.execute(f"SELECT {select} FROM {table}")
+    vectors = max(1, math.ceil(chunk_rows / _DUCKDB_VECTOR))
+    first = True
+    while True:
+        frame = con.fetch_df_chunk(vectors)
+        if len(frame) == 0 and not first:
+            return
+        yield frame
+        if len(frame) == 0:
+            return
+        first = False
+
+
+def _count_violations(con: duckdb.DuckDBPyConnection, check: SqlCheck) -> tuple[int, str]:
+    """(violating rows, details); -1 when the check's query itself fails, which fails the check."""
+    try:
+        n = con.execute(f"SELECT count(*) FROM ({check.sql})").fetchone()[0]
+        if n == 0:
+            return 0, ""
+        cursor = con.execute(f"SELECT * FROM ({check.sql}) LIMIT {_SAMPLE_ROWS}")
+        names = [d[0] for d in cursor.description]
+        sample = [dict(zip(names, (str(v) if v is not None else None for v in row))) for row in cursor.fetchall()]
+        return n, f"{n} violating row(s), e.g. {json.dumps(sample)}"
+    except duckdb.Error as exc:
+        return -1, f"check query failed: {exc}"
+
+
+def _previous_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    con.execute(COUNTS_DDL)
+    rows = con.execute(
+        "SELECT table_name, row_count FROM ops.validation_row_counts "
+        "QUALIFY row_number() OVER (PARTITION BY table_name ORDER BY validated_at DESC) = 1"
+    ).fetchall()
+    return dict(rows)
+
+
+def _find_exception(info: Any) -> str | None:
+    if isinstance(info, dict):
+        if info.get("raised_exception") and info.get("exception_message"):
+            return str(info["exception_message"])
+        for value in info.values():
+            found = _find_exception(value)
+            if found:
+                return found
+    return None
+
+
+class _Tally:
+    """Collects expectation outcomes across checkpoints and chunks, one entry per expectation."""
+
+    def __init__(self) -> None:
+        self.evaluated: dict[tuple[str, str, str], bool] = {}
+        self.unexpected: dict[tuple[str, str, str], int] = {}
+        self.details: dict[tuple[str, str, str], str] = {}
+        self.result_ids: list[str] = []
+
+    def add(self, table: str, suite: str, checkpoint_result, check_details: dict[str, str]) -> None:
+        for result_id, suite_result in checkpoint_result.run_results.items():
+            self.result_ids.append(str(result_id))
+            for r in suite_result.results:
+                name = (r.expectation_config.meta or {}).get("name") or r.expectation_config.type
+                key = (table, suite, name)
+                self.evaluated[key] = self.evaluated.get(key, True) and bool(r.success)
+                if r.success:
+                    continue
+                result = r.result or {}
+                self.unexpected[key] = self.unexpected.get(key, 0) + int(result.get("unexpected_count") or 0)
+                if key in self.details and "unexpected_count" in result:
+                    continue
+                self.details[key] = check_details.get(name) or self._describe(r, result)
+
+    @staticmethod
+    def _describe(r, result: dict) -> str:
+        exception = _find_exception(r.exception_info)
+        if exception:
+            return f"could not be evaluated: {exception}"
+        if "partial_unexpected_list" in result:
+            sample = [str(v) for v in result["partial_unexpected_list"][:_SAMPLE_ROWS]]
+            return f"unexpected values, e.g. {sample}"
+        if "details" in result:
+            return f"observed {result.get('observed_value')}; {json.dumps(result['details'], default=str)}"
+        return f"observed {result.get('observed_value')}" if "observed_value" in result else "failed"
+
+    def failures(self) -> list[FailedExpectation]:
+        out = []
+        for key, ok in self.evaluated.items():
+            if ok:
+                continue
+            table, suite, name = key
+            details = self.details.get(key, "failed")
+            if self.unexpected.get(key):
+                details = f"{self.unexpected[key]} unexpected row(s); {details}"
+            out.append(FailedExpectation(table=table, suite=suite, expectation=name, details=details))
+        return out
+
+
+def validate(
+    settings: Settings,
+    run_id: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    suites: Sequence[TableSuite] = SUITES,
+) -> ValidationReport:
+    """Run every suite over the working DB; save GX results and Data Docs; never raises on bad data."""
+    if not settings.work_db.exists():
+        raise ValidationError(f"no working database at {settings.work_db}; run ingest and transform first")
+    started = datetime.now(timezone.utc)
+    run_id = run_id or f"validate-{started:%Y%m%dT%H%M%SZ}"
+    gx_run = RunIdentifier(run_name=run_id, run_time=started)
+    context = _context(settings)
+    checkpoints = _register(context, suites)
+    tally = _Tally()
+    row_counts: dict[str, int] = {}
+
+    con = duckdb.connect(str(settings.work_db))
+    try:
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        previous = _previous_counts(con)
+        parameters: dict[str, Any] = {
+            "earliest_plausible_date": EARLIEST_PLAUSIBLE_DATE,
+            "latest_plausible_date": datetime.combine(date.today() + timedelta(days=366), datetime.min.time()),
+        }
+        for suite in suites:
+            if suite.max_shrink is not None:
+                baseline = previous.get(suite.table, 0)
+                parameters[_min_rows_parameter(suite.table)] = math.floor(baseline * (1 - suite.max_shrink))
+
+        def run(suite: TableSuite, kind: str, frame: pd.DataFrame, check_details: dict[str, str] | None = None):
+            checkpoint = checkpoints.get((suite.table, kind))
+            if checkpoint is None:
+                return
+            result = checkpoint.run(
+                batch_parameters={"dataframe": frame}, expectation_parameters=parameters, run_id=gx_run
+            )
+            tally.add(suite.table, f"{suite.table}.{kind}", result, check_details or {})
+
+        for suite in suites:
+            present = _columns(con, suite.table)
+            run(suite, "schema", pd.DataFrame(columns=list(present)))
+            if not present:
+                continue  # the schema failure names the missing table; nothing else can run on it
+            row_columns = {c: present[c] for c in _needed_columns(suite, present)}
+            if row_columns:
+                for frame in _chunks(con, suite.table, row_columns, chunk_rows):
+                    run(suite, "rows", frame)
+            row_counts[suite.table] = con.execute(f"SELECT count(*) FROM {suite.table}").fetchone()[0]
+            counts: dict[str, int] = {}
+            details: dict[str, str] = {}
+            for check in suite.checks:
+                counts[check.name], details[check.name] = _count_violations(con, check)
+            if suite.max_shrink is not None:
+                counts["row_count"] = row_counts[suite.table]
+                details["row_count_drift"] = (
+                    f"{row_counts[suite.table]} rows now, {previous.get(suite.table)} at the last passing validation "
+                    f"(at most {suite.max_shrink:.0%} shrink allowed)"
+                )
+            if counts:
+                run(suite, "checks", pd.DataFrame([counts]), details)
+
+        failures = tally.failures()
+        passed = not failures
+        if passed:
+            con.executemany(
+                "INSERT INTO ops.validation_row_counts VALUES (?, ?, ?, ?)",
+                [[run_id, t, n, started] for t, n in row_counts.items()],
+            )
+    finally:
+        con.close()
+
+    docs = context.build_data_docs()
+    log.info("data docs: %s", docs)
+    summary_path = gx_root(settings) / "uncommitted" / "run_summaries" / f"{run_id}.json"
+    report = ValidationReport(
+        passed=passed,
+        run_id=run_id,
+        failures=failures,
+        expectations_evaluated=len(tally.evaluated),
+        row_counts=row_counts,
+        result_path=summary_path,
+        data_docs_index=data_docs_index(settings),
+        gx_result_ids=tally.result_ids,
+    )
+    summary_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = summary_path.with_name(summary_path.name + ".part")
+    tmp.write_text(json.dumps({**asdict(report), "started_at": started.isoformat()}, indent=2, default=str))
+    tmp.replace(summary_path)
+    return report
