@@ -220,8 +220,8 @@ def _two_row_labels(parent: list[Any], child: list[Any], synonyms: Synonyms) -> 
 def find_layout(table: Table, synonyms: Synonyms) -> Layout:
     """The best header among the first rows: the one mapping the required fields and the most others.
 
-    A two-row header is chosen only when it maps strictly more than its first row alone, so a normal
-    header followed by data is never mistaken for one.
+    A two-row header is chosen only when it maps strictly more than either of its rows alone, so a
+    normal header followed by data (or preceded by a title) is never mistaken for one.
     """
     best: Layout | None = None
     limit = min(len(table.rows), MAX_TITLE_ROWS + 1)
@@ -230,9 +230,13 @@ def find_layout(table: Table, synonyms: Synonyms) -> Layout:
         labels = tuple(_cell_text(cell) for cell in cells)
         candidate = Layout((index,), labels, map_labels(labels, synonyms))
         if index + 1 < len(table.rows):
-            labels2 = _two_row_labels(cells, table.rows[index + 1][1], synonyms)
+            child = table.rows[index + 1][1]
+            labels2 = _two_row_labels(cells, child, synonyms)
             merged = Layout((index, index + 1), labels2, map_labels(labels2, synonyms))
-            if merged.score > candidate.score:
+            child_labels = tuple(_cell_text(cell) for cell in child)
+            child_alone = Layout((index + 1,), child_labels, map_labels(child_labels, synonyms))
+            # The top row must add something: otherwise the lower row is a one-row header of its own.
+            if merged.score > max(candidate.score, child_alone.score):
                 candidate = merged
         if best is None or candidate.score > best.score:
             best = candidate
