@@ -1,0 +1,28 @@
+-- Compiled state of every award of a process, merged by award id: each field from the latest release
+-- that states it. The supplier list is replaced whole by the latest release that states one.
+with awards as (
+    select
+        a.*,
+        -- An award without an id cannot be merged across releases; it stays its own award.
+        coalesce(a.award_id, a.release_id || '#' || cast(a.award_position as varchar)) as merge_id,
+        s.release_seq
+    from {{ ref('stg_ocds__release_awards') }} as a
+    inner join {{ ref('int_ocds__release_sequence') }} as s
+        on a.source = s.source and a.ocid = s.ocid and a.release_id = s.release_id
+)
+
+select
+    source,
+    ocid,
+    merge_id as award_id,
+    {{ latest_stated('award_title', 'release_seq') }} as award_title,
+    {{ latest_stated('award_status', 'release_seq') }} as award_status,
+    {{ latest_stated('award_date_text', 'release_seq') }} as award_date_text,
+    {{ latest_stated('value_amount', 'release_seq') }} as value_amount,
+    {{ latest_stated('value_currency', 'release_seq') }} as value_currency,
+    {{ latest_stated('case when len(suppliers) > 0 then suppliers end', 'release_seq') }} as suppliers,
+    -- Fallback award date: the release that first published the award, as a UK calendar date.
+    cast(timezone('Europe/London', min_by(release_date, release_seq)) as date) as first_release_date,
+    coalesce({{ latest_stated('award_status', 'release_seq') }}, '') not in ('cancelled', 'unsuccessful') as is_counted
+from awards
+group by source, ocid, merge_id

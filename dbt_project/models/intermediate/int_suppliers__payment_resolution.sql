@@ -1,0 +1,51 @@
+-- Section 4: each counted, unredacted payment's payee resolved to a supplier_key, first by company
+-- number, then by VAT number, then by exact normalised name against the supplier directory. An
+-- unmatched payee is its own supplier: GB-COH-<number> when a company number is known for it (on the
+-- line, or for its normalised name anywhere), else NAME-<normalised name>.
+with payments as (
+    select payment_key, payee_normalised, company_number, vat_number
+    from {{ ref('int_spend__payments_deduplicated') }}
+    where not is_redacted
+      and (payee_normalised is not null or company_number is not null)
+),
+
+directory as (
+    select supplier_key, company_number, vat_number
+    from {{ ref('int_suppliers__directory') }}
+),
+
+by_vat as (
+    select vat_number, min(supplier_key) as supplier_key
+    from directory
+    where vat_number is not null
+    group by vat_number
+),
+
+by_name as (
+    select name_normalised, min(supplier_key) as supplier_key
+    from {{ ref('int_ocds__award_suppliers') }}
+    where name_normalised is not null
+    group by name_normalised
+)
+
+select
+    p.payment_key,
+    case
+        when d.supplier_key is not null then d.supplier_key
+        when v.supplier_key is not null then v.supplier_key
+        when n.supplier_key is not null then n.supplier_key
+        when coalesce(p.company_number, c.company_number) is not null
+            then 'GB-COH-' || coalesce(p.company_number, c.company_number)
+        else 'NAME-' || p.payee_normalised
+    end as supplier_key,
+    case
+        when d.supplier_key is not null then 'company_number'
+        when v.supplier_key is not null then 'vat_number'
+        when n.supplier_key is not null then 'name'
+        else 'unmatched'
+    end as match_method
+from payments as p
+left join directory as d on d.company_number = p.company_number
+left join by_vat as v on v.vat_number = p.vat_number
+left join by_name as n on n.name_normalised = p.payee_normalised
+left join {{ ref('int_suppliers__company_number_by_name') }} as c on c.name_normalised = p.payee_normalised

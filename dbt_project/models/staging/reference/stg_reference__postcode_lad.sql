@@ -1,0 +1,4 @@
+select
+    postcode,
+    lad_code
+from {{ source('ref', 'postcode_lad') }}
