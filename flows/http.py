@@ -135,8 +135,11 @@ def _get_once(
     """One GET, following same-host redirects only, reading the body under size and time limits."""
     origin = urlsplit(url).netloc
     for _ in range(MAX_REDIRECTS + 1):
+        prepared = session.prepare_request(requests.Request("GET", url, headers=dict(headers)))
+        # requests re-quotes URLs (%7E becomes ~); cursors must go back exactly as the service gave them.
+        prepared.url = url
         try:
-            resp = session.get(url, headers=dict(headers), timeout=timeout_s, stream=True, allow_redirects=False)
+            resp = session.send(prepared, timeout=timeout_s, stream=True, allow_redirects=False)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _Retryable(f"could not connect ({_describe(exc)})", connect=True) from exc
         if resp.is_redirect:

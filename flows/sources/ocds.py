@@ -154,6 +154,7 @@ def parse_package(text: str) -> ParsedPackage:
         package = load(text)
     except json.JSONDecodeError as first_error:
         repaired = _JSON_TOKEN.sub(_repair_number, text)
+        repairs.clear()  # the failed first pass may have noted repairs it then parsed no further
         try:
             package = load(repaired)
         except json.JSONDecodeError:
