@@ -472,7 +472,7 @@ class ContractsFinder:
 
     def _tender_id(self, buyer: Buyer) -> str:
         n = self.tender_numbers[buyer.key] = self.tender_numbers.get(buyer.key, 0) + 1
-        return f"{buyer.key.upper()[:6]}-{n:04d}"
+        return f"{buyer.key.upper()[:3]}-2025-{n:04d}"
 
     def process(self, buyer: Buyer, work: Work, award_day: date | None, awards: list[Award], *,
                 planning: bool = False, tender: bool = True, amend_tender: bool = False,
@@ -909,10 +909,11 @@ def find_a_tender_releases(rng: random.Random) -> tuple[list[dict[str, Any]], di
         BUYER["birmingham"], WORK["waste_disposal"], date(2025, 6, 9), [s["S50"]], 42_000_000, corrected_value=46_500_000)
     edge["sme_vcse_supplier"] = fts.process(
         BUYER["nhs_england"], WORK["supported_living"], date(2025, 7, 21), [s["S31"]], 2_400_000)
-    # The loopback server rewrites this release's distinctive tender value into the invalid numbers
-    # Find a Tender is known to emit (`1e9999`, ` 000,`); the file itself stays valid JSON.
+    # A single release whose distinctive `tender.value.amountGross` (999999999, nowhere else in the file)
+    # the loopback server can rewrite into the invalid numbers Find a Tender emits (`1e9999`, ` 000,`);
+    # the file itself stays valid JSON.
     edge["invalid_number_target"] = fts.process(
-        BUYER["dft"], WORK["zero_emission_bus"], date(2025, 8, 18), [s["S55"]], 18_750_000,
+        BUYER["dft"], WORK["zero_emission_bus"], date(2025, 8, 18), [s["S55"]], 18_750_000, tender=False, contract=False,
         tender_value={"amountGross": 999999999, "amount": 18750000, "currency": "GBP"})
     edge["supplier_without_postcode"] = fts.process(
         BUYER["environment_agency"], WORK["security"], date(2025, 4, 15), [s["S64"]], 1_100_000)
@@ -922,7 +923,10 @@ def find_a_tender_releases(rng: random.Random) -> tuple[list[dict[str, Any]], di
 
 def real_contracts_finder_releases(folder: Path = REAL_CF_DIR) -> list[dict[str, Any]]:
     """The real 2025 releases, verbatim (see the PROVENANCE.md beside them)."""
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("cf_2025_*.json"))]
+    paths = sorted(folder.glob("cf_2025_*.json"))
+    if not paths:
+        raise FileNotFoundError(f"no real Contracts Finder releases (cf_2025_*.json) in {folder}")
+    return [json.loads(p.read_text(encoding="utf-8")) for p in paths]
 
 
 def _dump(value: Any) -> str:
