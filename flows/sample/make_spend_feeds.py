@@ -333,12 +333,14 @@ def _pound(amount: Decimal) -> str:
 
 
 def solihull(lines: list[Line], redaction: str) -> bytes:
-    rows = [["Organisation Name", "Organisation Code", "Effective Date", "Service Area", "Expenses Type",
-             "Payment Date", "Transaction Number", "Amount", "Supplier Name", "Supplier ID", "Procurement Category"]]
+    # Field names from Solihull's own description of its file (Body, Body name, Service Area Categorisation,
+    # Date, Transaction number, Amount, ...), with £ amounts and ISO dates.
+    rows = [["Body", "Body name", "Service Area Categorisation", "Expenses Type", "Date", "Transaction number",
+             "Amount", "Supplier name", "Supplier ID"]]
     for line in lines:
-        rows.append(["Solihull Metropolitan Borough Council", "E08000029", line.day.replace(day=1).isoformat(),
+        rows.append(["http://opendatacommunities.org/id/metropolitan-district-council/solihull", "Solihull MBC",
                      line.area, line.description, line.day.isoformat(), line.transaction, _pound(line.amount),
-                     line.supplier or redaction, line.supplier_ref, line.description.split()[0]])
+                     line.supplier or redaction, line.supplier_ref])
     return csv_bytes(rows)
 
 
