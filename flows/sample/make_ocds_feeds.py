@@ -688,6 +688,9 @@ def contracts_finder_releases(rng: random.Random) -> tuple[list[dict[str, Any]],
     for _ in range(14):
         cf.process(rng.choice(BUYERS), rng.choice(WORKS), None, [], planning=rng.random() < 0.3, amend_tender=rng.random() < 0.2)
 
+    # The deliberate edge cases draw from their own stream, so their ocids and dates stay put when the
+    # routine volume above changes: tests and hand-derived expectations name them.
+    cf.rng = random.Random(f"{SEED}-contracts-finder-edge-cases")
     s = SUPPLIER
     edge["award_value_amended"] = cf.process(
         BUYER["birmingham"], WORK["solar_pv"], date(2025, 5, 6), [Award([(s["S01"], False)], 480_000)],
@@ -710,7 +713,7 @@ def contracts_finder_releases(rng: random.Random) -> tuple[list[dict[str, Any]],
         BUYER["solihull"], WORK["ev_charge_points"], date(2025, 7, 1), [Award([(s["S20"], False)], 210_000)],
         award_date="2025-07-01T00:00:00+01:00", bst=True)
     edge["award_without_date"] = cf.process(
-        BUYER["wolverhampton"], WORK["grounds"], date(2025, 5, 19), [Award([(s["S28"], False)], 72_000)],
+        BUYER["wolverhampton"], WORK["grounds"], date(2025, 5, 19), [Award([(s["S23"], False)], 72_000)],
         award_date=None, release_day=date(2025, 5, 30), bst=False)
     edge["framework_five_suppliers"] = cf.process(
         BUYER["wmca"], WORK["retrofit"], date(2025, 8, 12),
@@ -730,7 +733,19 @@ def contracts_finder_releases(rng: random.Random) -> tuple[list[dict[str, Any]],
         BUYER["dudley"], WORK["solar_canopy"], date(2025, 8, 5), [Award([(s["S15"], False)], 310_000)], bst=False)
     edge["green_via_item_classification"] = cf.process(
         BUYER["walsall"], WORK["plant_room"], date(2025, 9, 1), [Award([(s["S19"], False)], 455_000)], bst=False)
-    edge["supplier_without_postcode"] = edge["award_unsuccessful"]
+    edge["supplier_without_postcode"] = cf.process(
+        BUYER["solihull"], WORK["security"], date(2025, 5, 12), [Award([(s["S64"], False)], 118_000)], bst=False)
+    edge["postcode_lower_case_in_street_address"] = cf.process(
+        BUYER["walsall"], WORK["care"], date(2025, 6, 16), [Award([(s["S28"], False)], 64_000)], bst=False)
+    edge["postcode_without_space"] = cf.process(
+        BUYER["coventry"], WORK["it_services"], date(2025, 7, 7), [Award([(s["S11"], False)], 86_500)], bst=False)
+    edge["company_number_without_leading_zero"] = cf.process(
+        BUYER["birmingham"], WORK["software"], date(2025, 8, 11), [Award([(s["S02"], False)], 144_000)], bst=False)
+    edge["b_postcode_outside_wmca"] = cf.process(
+        BUYER["birmingham"], WORK["transport"], date(2025, 9, 3), [Award([(s["S38"], False)], 390_000)], bst=False)
+    edge["accented_supplier_name"] = cf.process(
+        BUYER["birmingham"], WORK["catering"], date(2025, 4, 9), [Award([(s["S05"], False)], 52_750.25)], bst=False)
+    cf.rng = random.Random(f"{SEED}-contracts-finder-numbers")
     return cf.finish(), edge
 
 
@@ -902,6 +917,7 @@ def find_a_tender_releases(rng: random.Random) -> tuple[list[dict[str, Any]], di
             value = _money(rng, work.low * 4, work.high * 12)
             fts.process(buyer, work, _award_day(rng, month), chosen, value,
                         planning=rng.random() < 0.3, tender=rng.random() < 0.9, contract=rng.random() < 0.6)
+    fts.rng = random.Random(f"{SEED}-find-a-tender-edge-cases")
     s = SUPPLIER
     edge["framework_five_suppliers"] = fts.process(
         BUYER["ccs"], WORK["led_lighting"], date(2025, 5, 14), [s["S29"], s["S54"], s["S57"], s["S15"], s["S49"]], 85_000_000)
@@ -935,9 +951,8 @@ def _dump(value: Any) -> str:
 
 def build(real_folder: Path = REAL_CF_DIR) -> dict[str, str]:
     """Every output file's relative path and text."""
-    rng = random.Random(SEED)
-    cf, cf_edge = contracts_finder_releases(rng)
-    fts, fts_edge = find_a_tender_releases(rng)
+    cf, cf_edge = contracts_finder_releases(random.Random(f"{SEED}-contracts-finder"))
+    fts, fts_edge = find_a_tender_releases(random.Random(f"{SEED}-find-a-tender"))
     real = real_contracts_finder_releases(real_folder)
     cf = sorted(cf + real, key=lambda r: (datetime.fromisoformat(r["date"]), r["id"]))
     cf_edge["real_releases"] = sorted(r["ocid"] for r in real)

@@ -271,6 +271,17 @@ def test_contracts_finder_edge_cases(feeds: dict[str, list[dict[str, Any]]], edg
     item = _releases(feeds, "contracts_finder", cf["green_via_item_classification"])[-1]["tender"]
     assert item["items"][0]["classification"]["id"] == "42511110"
 
+    def supplier_party(name: str) -> dict[str, Any]:
+        release = _releases(feeds, "contracts_finder", cf[name])[-1]
+        return next(p for p in release["parties"] if "supplier" in p["roles"])
+
+    assert supplier_party("supplier_without_postcode")["address"] == {"streetAddress": gen.SUPPLIER["S64"].street}
+    assert supplier_party("postcode_lower_case_in_street_address")["address"]["streetAddress"].endswith("ws1 3lr")
+    assert supplier_party("postcode_without_space")["address"]["postalCode"] == "CV13PE"
+    assert supplier_party("company_number_without_leading_zero")["identifier"]["id"] == "7012345"
+    assert supplier_party("b_postcode_outside_wmca")["address"]["postalCode"].startswith("B79 ")
+    assert supplier_party("accented_supplier_name")["name"] == "Café Élan Catering Ltd"
+
 
 def test_find_a_tender_edge_cases(feeds: dict[str, list[dict[str, Any]]], edge: dict[str, Any]) -> None:
     fts = edge["find_a_tender"]
