@@ -5,7 +5,14 @@
 -- then keyword; within a kind the longer (more specific) pattern, then the seed's priority.
 -- Exclusion terms veto keyword-only matches (of their category, or of all when the category is blank).
 with rules as (
-    select * from {{ ref('green_rules') }}
+    select
+        rule_id,
+        nullif(trim(category), '') as category,
+        kind,
+        pattern,
+        nullif(trim(qualifier), '') as qualifier,
+        priority
+    from {{ ref('green_rules') }}
 ),
 
 subjects as (

@@ -58,4 +58,4 @@ select
     b.n_awards,
     b.awarded_gbp
 from buyers as b
-left join {{ ref('lad_geography') }} as g on g.lad_code = b.lad_code
+left join {{ ref('stg_reference__lad_geography') }} as g on g.lad_code = b.lad_code

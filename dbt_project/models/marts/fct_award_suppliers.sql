@@ -31,7 +31,7 @@ select
 from award_suppliers as a
 inner join {{ ref('int_ocds__compiled_releases') }} as r on r.source = a.source and r.ocid = a.ocid
 left join {{ ref('stg_reference__postcode_lad') }} as pc on pc.postcode = a.postcode
-left join {{ ref('lad_geography') }} as sg on sg.lad_code = pc.lad_code
-left join {{ ref('lad_geography') }} as bg on bg.lad_code = r.buyer_lad_code
+left join {{ ref('stg_reference__lad_geography') }} as sg on sg.lad_code = pc.lad_code
+left join {{ ref('stg_reference__lad_geography') }} as bg on bg.lad_code = r.buyer_lad_code
 left join {{ ref('int_green__classified') }} as g
     on g.subject_type = 'notice' and g.subject_id = a.source || '|' || a.ocid

@@ -53,7 +53,7 @@ select
     l.source_row
 from located as l
 left join {{ ref('stg_reference__postcode_lad') }} as pc on pc.postcode = l.located_postcode
-left join {{ ref('lad_geography') }} as sg on sg.lad_code = pc.lad_code
-left join {{ ref('lad_geography') }} as bg on bg.lad_code = l.buyer_lad_code
+left join {{ ref('stg_reference__lad_geography') }} as sg on sg.lad_code = pc.lad_code
+left join {{ ref('stg_reference__lad_geography') }} as bg on bg.lad_code = l.buyer_lad_code
 left join {{ ref('int_green__classified') }} as g
     on g.subject_type = 'payment_description' and g.subject_id = l.expense_description

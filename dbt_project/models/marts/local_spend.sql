@@ -7,7 +7,7 @@ with lines as (
         g.combined_authority_code as buyer_combined_authority_code,
         g.region_code as buyer_region_code
     from {{ ref('int_marts__spend_lines') }} as l
-    left join {{ ref('lad_geography') }} as g on g.lad_code = l.buyer_lad_code
+    left join {{ ref('stg_reference__lad_geography') }} as g on g.lad_code = l.buyer_lad_code
 ),
 
 totals as (

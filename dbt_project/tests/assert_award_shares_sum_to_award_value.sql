@@ -1,0 +1,6 @@
+-- Section 5.1: an award's value is split between its distinct suppliers without losing or adding a penny.
+select source, ocid, award_id, max(value_amount) as value_amount, sum(value_share) as shares
+from {{ ref('int_ocds__award_suppliers') }}
+where value_amount is not null
+group by source, ocid, award_id
+having sum(value_share) <> max(value_amount)
