@@ -35,9 +35,12 @@ class LayoutError(ValueError):
     """The file's table cannot be found or mapped; the message names the file and what is missing."""
 
 
+_NOT_KEY = re.compile(r"[^0-9a-z]+")
+
+
 def header_key(text: Any) -> str:
     """A header compared without case, spaces or punctuation: ' Amount ' and 'AMOUNT' are one key."""
-    return re.sub(r"[^0-9a-z]+", "", str(text or "").lower())
+    return _NOT_KEY.sub("", str(text or "").lower())
 
 
 @dataclass(frozen=True)
