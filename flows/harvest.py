@@ -109,7 +109,6 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def get_watermark(con: duckdb.DuckDBPyConnection, source: str) -> datetime | None:
-    ensure_tables(con)
     row = con.execute("SELECT harvested_to FROM ops.watermarks WHERE source = ?", [source]).fetchone()
     return row[0].astimezone(timezone.utc) if row else None
 
@@ -123,17 +122,17 @@ def _advance_watermark(
     window starting at or before the current watermark. It never moves back, so a backfill of an
     old range leaves the nightly resume point alone.
     """
-    current = get_watermark(con, source)
-    if (window_from > current) if current else (window_from != range_start):
-        return
     con.execute(
         """
-        INSERT INTO ops.watermarks VALUES (?, ?, current_timestamp)
+        INSERT INTO ops.watermarks
+        SELECT $source, $window_to, current_timestamp
+        WHERE coalesce((SELECT harvested_to >= $window_from FROM ops.watermarks WHERE source = $source),
+                       $window_from = $range_start)
         ON CONFLICT (source) DO UPDATE SET
             harvested_to = greatest(ops.watermarks.harvested_to, excluded.harvested_to),
             updated_at = excluded.updated_at
         """,
-        [source, window_to],
+        {"source": source, "window_from": window_from, "window_to": window_to, "range_start": range_start},
     ).fetchall()
 
 
@@ -145,6 +144,7 @@ def resolve_range(
     now: datetime | None = None,
 ) -> tuple[datetime, datetime]:
     """The range to harvest: explicit dates win; otherwise resume from the watermark (or 30 days back)."""
+    ensure_tables(con)
     now = now or datetime.now(timezone.utc)
     until = until or now
     if since is None:
@@ -238,22 +238,30 @@ def harvest(
     session = session or requests.Session()
     range_start = range_start or since
     for window_from, window_to in date_windows(since, until, service.window):
+        # One transaction per window: a commit per statement would cost more than the HTTP round
+        # trip. It commits whatever happens, so pages loaded before a failure are kept.
+        con.begin()
         try:
             window = harvest_window(con, settings, service, base_url, window_from, window_to, session)
         except FetchError as exc:
             window = WindowResult(window_from, window_to, status="failed", error=str(exc))
             if exc.unreachable:
                 _record_window(con, source, window)
+                con.commit()
                 raise SourceUnreachable(
                     f"Could not reach {service.label} at {safe_url(base_url)} ({exc.reason}); "
                     f"nothing already loaded was lost, and `procurement run --sample` works offline."
                 ) from exc
+        except BaseException:
+            con.commit()
+            raise
         _record_window(con, source, window)
+        if window.status == "ok":
+            _advance_watermark(con, source, window_from, window_to, range_start)
+        con.commit()
         result.windows.append(window)
         if on_window:
             on_window(window)
-        if window.status == "ok":
-            _advance_watermark(con, source, window_from, window_to, range_start)
     result.watermark = get_watermark(con, source)
     if result.failed:
         first = result.failed[0]

@@ -51,6 +51,9 @@ class FeedServer(ThreadingHTTPServer):
     ):
         super().__init__(address, _Handler)
         self.releases = releases
+        self.dated_releases = {
+            source: [(_parse_time(r["date"]), r) for r in items] for source, items in releases.items()
+        }
         self.spend_dir = spend_dir
         self.page_size = page_size
         self.requests: list[str] = []
@@ -126,7 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_body(400, json.dumps({"error": f"bad query: {exc}"}).encode())
             return
         size = min(limit, self.server.page_size or limit)
-        matching = [r for r in self.server.releases[source] if start <= _parse_time(r["date"]) < end]
+        matching = [r for when, r in self.server.dated_releases[source] if start <= when < end]
         page = matching[offset: offset + size]
         package: dict[str, Any] = {
             "uri": f"{self.server.base_url}{self.path}",
