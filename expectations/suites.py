@@ -275,7 +275,7 @@ MARTS = [
          "n_payments", "paid_gbp", "n_awards", "awarded_gbp"],
         rows=[
             *not_null("supplier_key", "scale"),
-            gxe.ExpectColumnValuesToMatchRegex(column="supplier_key", regex=r"^(GB-COH-[A-Z0-9]{8}|NAME-.+)$"),
+            gxe.ExpectColumnValuesToMatchRegex(column="supplier_key", regex=r"^(?:GB-COH-[A-Z0-9]{8}|NAME-.+)$"),
             in_set("scale", SCALES),
             between("n_payments", 0),
             between("n_awards", 0),

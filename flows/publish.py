@@ -8,8 +8,8 @@ old warehouse untouched; its temp file is removed by the next publish. The wareh
 opened here. The Parquet copies under `$PROCUREMENT_HOME/marts/` are each written to a temp name and
 renamed the same way.
 
-Publish does not validate: the caller runs `flows.validate.validate` first and publishes only when it
-passed (the nightly flow and `procurement publish` do that).
+`publish` itself does not validate; `publish_if_valid` is the gate: validate, then publish only a
+passing working DB.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Sequence
 import duckdb
 
 from flows.config import Settings
+from flows.validate import ValidationReport, validate
 
 # Section 7: the published tables. Publishing refuses a working DB that lacks any of them.
 CONTRACT_MARTS = (
@@ -210,3 +211,17 @@ def publish(settings: Settings, run_id: str | None = None, extra_tables: Sequenc
         row_counts=counts,
         parquet_paths=parquet_paths,
     )
+
+
+def publish_if_valid(
+    settings: Settings, run_id: str | None = None, extra_tables: Sequence[str] = ()
+) -> tuple[ValidationReport, PublishResult | None]:
+    """Validate the working DB and publish it only if every expectation passed.
+
+    On failure nothing under PROCUREMENT_HOME except the GX results and Data Docs changes; the
+    report names the failed expectations.
+    """
+    report = validate(settings, run_id=run_id)
+    if not report.passed:
+        return report, None
+    return report, publish(settings, run_id=report.run_id, extra_tables=extra_tables)

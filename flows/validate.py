@@ -21,7 +21,6 @@ and Data Docs are rebuilt once at the end. Row counts of a passing validation go
 from __future__ import annotations
 
 import json
-import logging
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -33,12 +32,11 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 import great_expectations.expectations as gxe
 
 from expectations.suites import SUITES, SqlCheck, TableSuite
 from flows.config import Settings
-
-log = logging.getLogger(__name__)
 
 DATA_SOURCE = "procurement_duckdb"
 DEFAULT_CHUNK_ROWS = 500_000
@@ -104,6 +102,9 @@ def _context(settings: Settings):
         context.variables.analytics_enabled = False
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         context.variables.save()
+    # GX re-reads and re-parses this YAML on every configuration lookup (over a thousand times a
+    # validation); the pipeline defines no config variables, and without the file GX uses none.
+    (gx_root(settings) / "uncommitted" / "config_variables.yml").unlink(missing_ok=True)
     return context
 
 
@@ -213,7 +214,7 @@ def _select_item(column: str, data_type: str) -> str:
 
 
 def _chunks(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """The table's rows as DataFrames of about chunk_rows rows; at least one frame, even if empty."""
+    """The table's rows as DataFrames of at most about chunk_rows rows; at least one frame, even if empty."""
     select = ", ".join(_select_item(c, t) for c, t in columns.items())
     con.execute(f"SELECT {select} FROM {table}")
     vectors = max(1, math.ceil(chunk_rows / _DUCKDB_VECTOR))
@@ -269,11 +270,11 @@ class _Tally:
         self.evaluated: dict[tuple[str, str, str], bool] = {}
         self.unexpected: dict[tuple[str, str, str], int] = {}
         self.details: dict[tuple[str, str, str], str] = {}
-        self.result_ids: list[str] = []
+        self.result_ids: list[Any] = []  # GX ValidationResultIdentifiers
 
     def add(self, table: str, suite: str, checkpoint_result, check_details: dict[str, str]) -> None:
         for result_id, suite_result in checkpoint_result.run_results.items():
-            self.result_ids.append(str(result_id))
+            self.result_ids.append(result_id)
             for r in suite_result.results:
                 name = (r.expectation_config.meta or {}).get("name") or r.expectation_config.type
                 key = (table, suite, name)
@@ -322,7 +323,6 @@ def validate(
         raise ValidationError(f"no working database at {settings.work_db}; run ingest and transform first")
     started = datetime.now(timezone.utc)
     run_id = run_id or f"validate-{started:%Y%m%dT%H%M%SZ}"
-    gx_run = RunIdentifier(run_name=run_id, run_time=started)
     context = _context(settings)
     checkpoints = _register(context, suites)
     tally = _Tally()
@@ -341,10 +341,15 @@ def validate(
                 baseline = previous.get(suite.table, 0)
                 parameters[_min_rows_parameter(suite.table)] = math.floor(baseline * (1 - suite.max_shrink))
 
-        def run(suite: TableSuite, kind: str, frame: pd.DataFrame, check_details: dict[str, str] | None = None):
+        def run(
+            suite: TableSuite, kind: str, frame: pd.DataFrame, check_details: dict[str, str] | None = None, chunk: int = 0
+        ):
             checkpoint = checkpoints.get((suite.table, kind))
             if checkpoint is None:
                 return
+            # GX keys a stored result by (suite, run name, run time, batch); every chunk of a table is
+            # the same batch, so each chunk gets its own run time (1 µs apart) to be stored, not overwritten.
+            gx_run = RunIdentifier(run_name=run_id, run_time=started + timedelta(microseconds=chunk))
             result = checkpoint.run(
                 batch_parameters={"dataframe": frame}, expectation_parameters=parameters, run_id=gx_run
             )
@@ -357,8 +362,8 @@ def validate(
                 continue  # the schema failure names the missing table; nothing else can run on it
             row_columns = {c: present[c] for c in _needed_columns(suite, present)}
             if row_columns:
-                for frame in _chunks(con, suite.table, row_columns, chunk_rows):
-                    run(suite, "rows", frame)
+                for chunk, frame in enumerate(_chunks(con, suite.table, row_columns, chunk_rows)):
+                    run(suite, "rows", frame, chunk=chunk)
             row_counts[suite.table] = con.execute(f"SELECT count(*) FROM {suite.table}").fetchone()[0]
             counts: dict[str, int] = {}
             details: dict[str, str] = {}
@@ -383,8 +388,14 @@ def validate(
     finally:
         con.close()
 
-    docs = context.build_data_docs()
-    log.info("data docs: %s", docs)
+    # Render only this run's pages (and the index): re-rendering every stored result would make each
+    # nightly run slower than the last.
+    context.build_data_docs(
+        resource_identifiers=[
+            *tally.result_ids,
+            *(ExpectationSuiteIdentifier(name=cp.validation_definitions[0].suite.name) for cp in checkpoints.values()),
+        ]
+    )
     summary_path = gx_root(settings) / "uncommitted" / "run_summaries" / f"{run_id}.json"
     report = ValidationReport(
         passed=passed,
@@ -394,7 +405,7 @@ def validate(
         row_counts=row_counts,
         result_path=summary_path,
         data_docs_index=data_docs_index(settings),
-        gx_result_ids=tally.result_ids,
+        gx_result_ids=[str(r) for r in tally.result_ids],
     )
     summary_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = summary_path.with_name(summary_path.name + ".part")

@@ -1,0 +1,150 @@
+import hashlib
+import json
+
+import duckdb
+import pytest
+
+from expectations.suites import SUITES
+from flows.publish import publish, publish_if_valid
+from flows.validate import ValidationError, validate
+
+
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def execute(settings, *statements):
+    con = duckdb.connect(str(settings.work_db))
+    try:
+        for sql in statements:
+            con.execute(sql)
+    finally:
+        con.close()
+
+
+def failures_by_table(report):
+    return {(f.table, f.expectation) for f in report.failures}
+
+
+def test_valid_working_db_passes_and_saves_results_and_docs(settings):
+    report = validate(settings, run_id="run-ok")
+
+    assert report.failures == []
+    assert report.passed
+    n_expected = sum(1 + len(s.rows) + len(s.checks) + (s.max_shrink is not None) for s in SUITES)
+    assert report.expectations_evaluated == n_expected
+    assert report.row_counts["marts.sme_spend"] == 3
+    assert report.data_docs_index.is_file()
+    assert "marts.sme_spend.checks" in report.data_docs_index.read_text()
+    summary = json.loads(report.result_path.read_text())
+    assert summary["passed"] is True and summary["run_id"] == "run-ok"
+    stored = list((settings.home / "gx" / "uncommitted" / "validations").rglob("*.json"))
+    assert len(stored) == len(report.gx_result_ids) >= len(SUITES) * 2
+    con = duckdb.connect(str(settings.work_db), read_only=True)
+    counts = dict(con.execute("SELECT table_name, row_count FROM ops.validation_row_counts WHERE run_id = 'run-ok'").fetchall())
+    con.close()
+    assert counts == report.row_counts
+
+
+def test_broken_reconciliation_fails_names_the_expectation_and_keeps_the_warehouse(settings):
+    publish(settings, run_id="published-before")
+    warehouse_before = sha256(settings.warehouse_db)
+    parquet_before = sha256(settings.home / "marts" / "sme_spend.parquet")
+    execute(settings, "UPDATE marts.sme_spend SET sme_gbp = sme_gbp + 100 WHERE buyer_name = 'Coventry City Council'")
+
+    report, published = publish_if_valid(settings, run_id="run-broken")
+
+    assert published is None
+    assert not report.passed
+    assert ("marts.sme_spend", "sme_large_unknown_sum_to_total") in failures_by_table(report)
+    failure = next(f for f in report.failures if f.expectation == "sme_large_unknown_sum_to_total")
+    assert "Coventry City Council" in failure.details and "5100.00" in failure.details
+    assert "marts.sme_spend: sme_large_unknown_sum_to_total" in report.failed_expectations
+    assert sha256(settings.warehouse_db) == warehouse_before
+    assert sha256(settings.home / "marts" / "sme_spend.parquet") == parquet_before
+    con = duckdb.connect(str(settings.work_db), read_only=True)
+    assert con.execute("SELECT count(*) FROM ops.validation_row_counts").fetchone()[0] == 0
+    con.close()
+
+
+def test_row_level_schema_and_cross_table_breakages_are_each_named(settings):
+    execute(
+        settings,
+        "UPDATE marts.fct_payments SET scale = 'medium' WHERE payment_key = 'pay-c-1'",
+        "UPDATE marts.fct_award_suppliers SET value_gbp = -25000 WHERE supplier_key = 'GB-COH-00000123'",
+        "UPDATE marts.local_spend SET total_gbp = total_gbp + 1 WHERE source = 'payments' AND buyer_name LIKE 'Cov%'",
+        "UPDATE raw.spend_payments SET payment_date = DATE '1899-12-30' WHERE source_row = 4",
+        "DELETE FROM marts.dim_buyers WHERE publisher_id = 'coventry'",
+        "ALTER TABLE marts.green_spend DROP COLUMN green_share",
+        "DROP TABLE raw.spend_rejects",
+    )
+
+    report = validate(settings)
+
+    failed = failures_by_table(report)
+    assert ("marts.fct_payments", "expect_column_values_to_be_in_set(scale)") in failed
+    assert ("marts.fct_award_suppliers", "expect_column_values_to_be_between(value_gbp)") in failed
+    assert ("marts.local_spend", "total_gbp_matches_sme_spend") in failed
+    assert ("raw.spend_payments", "expect_column_values_to_be_between(payment_date)") in failed
+    assert ("marts.dim_buyers", "known_buyers_present") in failed
+    assert ("marts.dim_buyers", "fact_buyers_present") in failed
+    assert ("marts.green_spend", "contract_columns_present") in failed
+    assert ("raw.spend_rejects", "contract_columns_present") in failed
+    scale = next(f for f in report.failures if f.expectation == "expect_column_values_to_be_in_set(scale)")
+    assert "medium" in scale.details and scale.details.startswith("1 unexpected row")
+    schema = next(f for f in report.failures if f.table == "marts.green_spend" and f.expectation == "contract_columns_present")
+    assert "green_share" in schema.details
+    # The negative award share also no longer adds up to its sme_spend total.
+    assert ("marts.sme_spend", "totals_match_fact_tables") in failed
+    # Nothing that was left intact fails: each breakage is reported where it is, not everywhere.
+    assert {t for t, _ in failed} == {
+        "marts.fct_payments", "marts.fct_award_suppliers", "marts.local_spend", "raw.spend_payments",
+        "marts.dim_buyers", "marts.green_spend", "raw.spend_rejects", "marts.sme_spend",
+    }
+
+
+def test_net_payment_shares_above_one_are_not_errors_but_award_shares_are(settings):
+    execute(settings, "UPDATE marts.sme_spend SET sme_share = 1.5 WHERE source = 'contracts_finder'")
+    report = validate(settings, suites=[s for s in SUITES if s.table == "marts.sme_spend"])
+    failed = failures_by_table(report)
+    share = "expect_column_values_to_be_between(sme_share) where (sme_gbp >= 0 AND large_gbp >= 0 AND unknown_gbp >= 0)"
+    assert ("marts.sme_spend", share) in failed
+    # The Birmingham payments month has sme_share_of_known = 1.2 from a credit note, and passes.
+    assert not any("sme_share_of_known" in name for _, name in failed)
+
+
+def test_row_count_drift_against_the_last_passing_validation(settings):
+    payments = [s for s in SUITES if s.table == "raw.spend_payments"]
+    execute(settings, "INSERT INTO raw.spend_payments SELECT * REPLACE (source_row + 100 AS source_row) FROM raw.spend_payments")
+    assert validate(settings, suites=payments).passed
+    execute(settings, "DELETE FROM raw.spend_payments WHERE source_row > 100 AND publisher_id = 'birmingham'")
+
+    report = validate(settings, suites=payments)
+
+    assert failures_by_table(report) == {("raw.spend_payments", "row_count_drift")}
+    assert "5 rows now, 8 at the last passing validation" in report.failures[0].details
+
+
+def test_large_tables_are_validated_in_chunks(settings):
+    payments = [s for s in SUITES if s.table == "raw.spend_payments"]
+    execute(
+        settings,
+        "INSERT INTO raw.spend_payments SELECT p.* REPLACE (source_row + i AS source_row) "
+        "FROM raw.spend_payments p, range(10, 5010) r(i) WHERE source_row = 2 AND publisher_id = 'coventry'",
+        "UPDATE raw.spend_payments SET amount_gbp = 2e9 WHERE source_row IN (4010, 5005)",
+    )
+
+    report = validate(settings, suites=payments, chunk_rows=2048)
+
+    rows_results = {r for r in report.gx_result_ids if "/rows/" in r}
+    assert len(rows_results) >= 3  # 5004 rows in chunks of at most 2048, each result stored apart
+    [failure] = report.failures
+    assert failure.expectation == "expect_column_values_to_be_between(amount_gbp)"
+    assert failure.details.startswith("2 unexpected row(s)")
+
+
+def test_missing_working_db_is_a_clear_error(tmp_path):
+    from flows.config import load_settings
+
+    with pytest.raises(ValidationError, match="no working database"):
+        validate(load_settings({"PROCUREMENT_HOME": str(tmp_path)}))
