@@ -12,7 +12,7 @@ import requests
 
 from flows.config import Settings
 from flows.http import Fetched, FetchError, RetryPolicy
-from flows.landing import land
+from flows.landing import LandedFile, land
 from flows.spend.fetch import DEFAULT_MAX_BYTES, FeedError, fetch_feed
 from flows.spend.layout import LayoutError, Synonyms, load_synonyms, sniff_kind
 from flows.spend.load import LedgerRow, ensure_tables, insert_ledger, previous_version, replace_feed_rows
@@ -104,35 +104,42 @@ def ingest_feed(
     except FeedError as exc:
         return _record(con, LedgerRow(status="failed", message=str(exc), **base))
 
-    etag = fetched.headers.get("etag") or (previous.etag if previous and fetched.status == 304 else None)
-    last_modified = fetched.headers.get("last-modified") or (
-        previous.last_modified if previous and fetched.status == 304 else None
-    )
-    http = {"http_status": fetched.status if feed.is_remote else None, "etag": etag, "last_modified": last_modified}
+    not_modified = fetched.status == 304
+    kept = previous if previous is not None and not_modified else None
+    common = {
+        **base,
+        "http_status": fetched.status if feed.is_remote else None,
+        "etag": fetched.headers.get("etag") or (kept.etag if kept else None),
+        "last_modified": fetched.headers.get("last-modified") or (kept.last_modified if kept else None),
+    }
 
-    if fetched.status == 304:
+    def record(status: str, message: str, **fields) -> FileResult:
+        return _record(con, LedgerRow(status=status, message=message, **common, **fields))
+
+    if not_modified:
         if previous is None or previous.source_file is None:
-            return _record(con, LedgerRow(status="failed", message="server answered 304 but no earlier version was landed", **base, **http))
+            return record("failed", "server answered 304 but no earlier version was landed")
         source_file, sha = previous.source_file, previous.file_sha256
         if previous.status == "loaded":
-            return _record(con, LedgerRow(status="unchanged", message="HTTP 304 Not Modified", source_file=source_file, file_sha256=sha, **base, **http))
+            return record("unchanged", "HTTP 304 Not Modified", source_file=source_file, file_sha256=sha)
         # The earlier version was rejected; the synonyms may have grown since, so read the landed copy again.
         try:
             body = (settings.home / source_file).read_bytes()
         except OSError as exc:
-            message = f"server answered 304 but the landed copy {source_file} cannot be read ({exc.strerror or exc})"
-            return _record(con, LedgerRow(status="failed", message=message, **base, **http))
+            return record("failed", f"server answered 304 but the landed copy {source_file} cannot be read "
+                                    f"({exc.strerror or exc})")
     else:
         sha = fetched.sha256
         if previous is not None and previous.status == "loaded" and previous.file_sha256 == sha:
-            return _record(con, LedgerRow(status="unchanged", message="same SHA-256 as the loaded version", source_file=previous.source_file, file_sha256=sha, **base, **http))
+            return record("unchanged", "same SHA-256 as the loaded version", source_file=previous.source_file,
+                          file_sha256=sha)
         body = fetched.body
         source_file = _land(con, settings, feed, fetched).relative_path
 
     try:
         parsed = parse_file(body, feed.url, synonyms)
     except LayoutError as exc:
-        return _record(con, LedgerRow(status="rejected", message=str(exc), source_file=source_file, file_sha256=sha, **base, **http))
+        return record("rejected", str(exc), source_file=source_file, file_sha256=sha)
     ledger = LedgerRow(
         status="loaded",
         message=None,
@@ -147,14 +154,13 @@ def ingest_feed(
         file_kind=parsed.kind,
         encoding=parsed.encoding,
         sheet=parsed.sheet,
-        **base,
-        **http,
+        **common,
     )
     replace_feed_rows(con, feed, source_file, sha, parsed, ledger)
     return FileResult.from_ledger(ledger)
 
 
-def _land(con: duckdb.DuckDBPyConnection, settings: Settings, feed: Feed, fetched: Fetched):
+def _land(con: duckdb.DuckDBPyConnection, settings: Settings, feed: Feed, fetched: Fetched) -> LandedFile:
     kind = sniff_kind(fetched.body)
     return land(
         con,
