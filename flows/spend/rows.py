@@ -121,14 +121,13 @@ class RowReader:
         )
         return hits >= min(2, len(self.header_keys))
 
-    def is_totals(self, cells: list[Any], supplier: str | None, raw_date: str | None) -> bool:
-        if raw_date is not None:
-            return False
+    def is_totals(self, cells: list[Any], supplier: str | None) -> bool:
+        """Called only for rows without a readable date: a 'Total' label anywhere, or a bare sum."""
         if any(_TOTAL_LABEL.match(text) for cell in cells if (text := values.clean_text(cell))):
             return True
-        # A bare sum under the amount column, with nothing else on the line.
         others = [values.clean_text(cell) for index, cell in enumerate(cells) if index != self.amount_column]
-        return supplier is None and not any(others) and values.parse_amount(_cell(cells, self.amount_column)) is not None
+        amount = values.parse_amount(_cell(cells, self.amount_column))
+        return supplier is None and not any(others) and amount is not None
 
     def read(self, row_number: int, cells: list[Any], parsed: ParsedFile) -> None:
         if not any(_has_text(cell) for cell in cells):
@@ -142,7 +141,7 @@ class RowReader:
         supplier_raw = values.clean_text(_cell(cells, self.supplier_column))
         raw_date = values.clean_text(_cell(cells, self.date_column))
         raw_amount = _cell(cells, self.amount_column)
-        if self.is_totals(cells, supplier_raw, raw_date):
+        if payment_date is None and self.is_totals(cells, supplier_raw):
             parsed.skipped_total += 1
             return
         amount_text = values.clean_text(raw_amount)

@@ -87,11 +87,12 @@ def test_structure_rows_are_skipped_and_counted():
         "Acme Ltd,01/04/2025,100.00,Paper\n"  # identical line: a genuine repeat payment, kept
         "Total,,250.00,\n"
         ",,250.00,\n"  # a bare sum under the amount column
+        ",Grand Total,250.00,\n"  # the label in the date column
     )
     parsed = parse_text(text)
     assert [p.supplier_name for p in parsed.payments] == ["Acme Ltd", "Total Gas & Power Ltd", "Acme Ltd"]
-    assert (parsed.skipped_blank, parsed.skipped_header, parsed.skipped_total, len(parsed.rejects)) == (2, 1, 2, 0)
-    assert parsed.rows_read == 8
+    assert (parsed.skipped_blank, parsed.skipped_header, parsed.skipped_total, len(parsed.rejects)) == (2, 1, 3, 0)
+    assert parsed.rows_read == 9
 
 
 def test_rejects_carry_reason_and_raw_row():
