@@ -20,7 +20,9 @@ and Data Docs are rebuilt once at the end. Row counts of a passing validation go
 
 from __future__ import annotations
 
+import glob
 import json
+import shutil
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -44,6 +46,7 @@ DUCKDB_MEMORY_LIMIT = "2GB"
 EARLIEST_PLAUSIBLE_DATE = datetime(2000, 1, 1)
 _DUCKDB_VECTOR = 2048  # rows per DuckDB vector; fetch_df_chunk counts in vectors
 _SAMPLE_ROWS = 5
+KEEP_RUNS = 30  # validation runs whose GX results and Data Docs pages are kept
 
 COUNTS_DDL = """
 CREATE TABLE IF NOT EXISTS ops.validation_row_counts (
@@ -229,6 +232,25 @@ def _chunks(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str],
         first = False
 
 
+def _prune_history(settings: Settings, keep: int) -> list[str]:
+    """Drop GX results, Data Docs pages and summaries of all but the newest `keep` validation runs.
+
+    Without this every nightly run adds ~40 result files forever, and the Data Docs index, which
+    GX rebuilds from every stored result, grows slower each night. Returns the run ids removed.
+    """
+    summaries = sorted((gx_root(settings) / "uncommitted" / "run_summaries").glob("*.json"), key=lambda p: p.stat().st_mtime)
+    old = summaries[: max(0, len(summaries) - keep)]
+    stores = [gx_root(settings) / "uncommitted" / "validations", data_docs_index(settings).parent / "validations"]
+    for summary in old:
+        run_name = glob.escape(summary.stem)
+        for store in stores:
+            # results are stored as <schema>/<table>/<suite kind>/<run name>/...
+            for run_dir in store.glob(f"*/*/*/{run_name}"):
+                shutil.rmtree(run_dir)
+        summary.unlink()
+    return [p.stem for p in old]
+
+
 def _count_violations(con: duckdb.DuckDBPyConnection, check: SqlCheck) -> tuple[int, str]:
     """(violating rows, details); -1 when the check's query itself fails, which fails the check."""
     try:
@@ -317,6 +339,7 @@ def validate(
     run_id: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     suites: Sequence[TableSuite] = SUITES,
+    keep_runs: int = KEEP_RUNS,
 ) -> ValidationReport:
     """Run every suite over the working DB; save GX results and Data Docs; never raises on bad data."""
     if not settings.work_db.exists():
@@ -388,14 +411,6 @@ def validate(
     finally:
         con.close()
 
-    # Render only this run's pages (and the index): re-rendering every stored result would make each
-    # nightly run slower than the last.
-    context.build_data_docs(
-        resource_identifiers=[
-            *tally.result_ids,
-            *(ExpectationSuiteIdentifier(name=cp.validation_definitions[0].suite.name) for cp in checkpoints.values()),
-        ]
-    )
     summary_path = gx_root(settings) / "uncommitted" / "run_summaries" / f"{run_id}.json"
     report = ValidationReport(
         passed=passed,
@@ -411,4 +426,14 @@ def validate(
     tmp = summary_path.with_name(summary_path.name + ".part")
     tmp.write_text(json.dumps({**asdict(report), "started_at": started.isoformat()}, indent=2, default=str))
     tmp.replace(summary_path)
+
+    _prune_history(settings, keep_runs)
+    # Render only this run's pages (and the index): re-rendering every stored result would make each
+    # nightly run slower than the last.
+    context.build_data_docs(
+        resource_identifiers=[
+            *tally.result_ids,
+            *(ExpectationSuiteIdentifier(name=cp.validation_definitions[0].suite.name) for cp in checkpoints.values()),
+        ]
+    )
     return report

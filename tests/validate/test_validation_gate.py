@@ -148,3 +148,17 @@ def test_missing_working_db_is_a_clear_error(tmp_path):
 
     with pytest.raises(ValidationError, match="no working database"):
         validate(load_settings({"PROCUREMENT_HOME": str(tmp_path)}))
+
+
+def test_only_the_newest_runs_are_kept_in_results_and_data_docs(settings):
+    sme = [s for s in SUITES if s.table == "marts.sme_spend"]
+    for run_id in ("run-a", "run-b", "run-c"):
+        report = validate(settings, run_id=run_id, suites=sme, keep_runs=2)
+
+    validations = settings.home / "gx" / "uncommitted" / "validations"
+    kept = {p.name for p in validations.glob("marts/sme_spend/*/*")}
+    assert kept == {"run-b", "run-c"}
+    assert not list(report.data_docs_index.parent.glob("validations/*/*/*/run-a"))
+    assert "run-a" not in report.data_docs_index.read_text()
+    assert "run-c" in report.data_docs_index.read_text()
+    assert sorted(p.stem for p in report.result_path.parent.glob("*.json")) == ["run-b", "run-c"]
