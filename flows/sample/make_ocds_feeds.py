@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 HERE = Path(__file__).parent
 FEEDS_DIR = HERE / "feeds"
@@ -276,7 +276,9 @@ WORKS: tuple[Work, ...] = (
        "Operation of tendered local bus routes.", "transport", "services", False, 200_000, 2_000_000),
     _w("street_lighting", "34993000", "Road lights", "Street lighting column replacement",
        "Structural testing and replacement of street lighting columns.", "construction", "works", False, 100_000, 900_000),
-    # exclusion terms: never green, even where a green keyword also appears
+    # exclusion terms; the fuel cards veto a keyword-only match ('electric'), while fossil_heating pairs an
+    # ambiguous code and a keyword with an exclusion, which the rule set must settle (hence green=False is
+    # only this generator's label, not a claim about the rules)
     _w("fleet_fuel", "09134100", "Diesel oil", "Supply of diesel and petrol for the council fleet",
        "Bulk delivery of diesel and petrol to council depots.", "energy", "goods", False, 200_000, 1_500_000),
     _w("fuel_cards", "30163100", "Agency fuel cards", "Fuel cards: petrol, diesel and electric vehicle charging",
@@ -688,68 +690,73 @@ def contracts_finder_releases(rng: random.Random) -> tuple[list[dict[str, Any]],
     for _ in range(14):
         cf.process(rng.choice(BUYERS), rng.choice(WORKS), None, [], planning=rng.random() < 0.3, amend_tender=rng.random() < 0.2)
 
-    # The deliberate edge cases draw from their own stream, so their ocids and dates stay put when the
-    # routine volume above changes: tests and hand-derived expectations name them.
-    cf.rng = random.Random(f"{SEED}-contracts-finder-edge-cases")
+    def case(name: str, *args: Any, **kwargs: Any) -> None:
+        # Each deliberate edge case draws from its own stream, so its ocid and dates stay put when the
+        # routine volume or the other cases change: tests and hand-derived expectations name them.
+        cf.rng = random.Random(f"{SEED}-contracts-finder-{name}")
+        edge[name] = cf.process(*args, **kwargs)
+
     s = SUPPLIER
-    edge["award_value_amended"] = cf.process(
+    case("award_value_amended",
         BUYER["birmingham"], WORK["solar_pv"], date(2025, 5, 6), [Award([(s["S01"], False)], 480_000)],
         updates=(Update(date(2025, 7, 15), value=525_000),), bst=False)
-    edge["award_supplier_added"] = cf.process(
+    case("award_supplier_added",
         BUYER["coventry"], WORK["care"], date(2025, 4, 22),
         [Award([(s["S10"], False), (s["S39"], False), (s["S62"], False)], 1_800_000, title="Framework agreement (multi-supplier)")],
         updates=(Update(date(2025, 8, 4), add=s["S31"]),), bst=False)
-    edge["award_cancelled"] = cf.process(
+    case("award_cancelled",
         BUYER["dudley"], WORK["cleaning"], date(2025, 6, 10), [Award([(s["S18"], False)], 96_000)],
         updates=(Update(date(2025, 7, 2), status="cancelled"),), bst=False)
-    edge["award_unsuccessful"] = cf.process(
+    case("award_unsuccessful",
         BUYER["sandwell"], WORK["security"], date(2025, 7, 8), [Award([(s["S64"], False)], 150_000, status="unsuccessful")], bst=False)
-    edge["award_eur"] = cf.process(
+    case("award_eur",
         BUYER["dfe"], WORK["software"], date(2025, 6, 3), [Award([(s["S59"], False)], 250_000, currency="EUR")], bst=False)
-    edge["late_publication"] = cf.process(
+    case("late_publication",
         BUYER["walsall"], WORK["flooring"], date(2024, 2, 12), [Award([(s["S06"], False), (s["S41"], False), (s["S32"], False)], 64_250.5)],
         tender=False, release_day=date(2025, 6, 18), bst=False)
-    edge["award_date_bst_midnight"] = cf.process(
+    case("award_date_bst_midnight",
         BUYER["solihull"], WORK["ev_charge_points"], date(2025, 7, 1), [Award([(s["S20"], False)], 210_000)],
         award_date="2025-07-01T00:00:00+01:00", bst=True)
-    edge["award_without_date"] = cf.process(
+    case("award_without_date",
         BUYER["wolverhampton"], WORK["grounds"], date(2025, 5, 19), [Award([(s["S23"], False)], 72_000)],
         award_date=None, release_day=date(2025, 5, 30), bst=False)
-    edge["framework_five_suppliers"] = cf.process(
+    case("framework_five_suppliers",
         BUYER["wmca"], WORK["retrofit"], date(2025, 8, 12),
         [Award([(s["S08"], False), (s["S26"], False), (s["S43"], False), (s["S61"], False), (s["S51"], False)], 12_000_000,
                title="Framework agreement (multi-supplier)")], bst=False)
-    edge["two_lots"] = cf.process(
+    case("two_lots",
         BUYER["wolverhampton"], WORK["highways"], date(2025, 4, 28),
         [Award([(s["S34"], False)], 1_250_000, title="Lot 1: north"), Award([(s["S30"], False)], 430_000, title="Lot 2: south")], bst=False)
-    edge["supplier_alias_without_company_number"] = cf.process(
+    case("supplier_alias_without_company_number",
         BUYER["coventry"], WORK["cleaning"], date(2025, 9, 2), [Award([(s["S09"], True)], 188_000)], bst=False)
-    edge["awardUpdate_same_timestamp"] = cf.process(
+    case("awardUpdate_same_timestamp",
         BUYER["sandwell"], WORK["recycling"], date(2025, 8, 20), [Award([(s["S12"], False)], 340_000)],
         updates=(Update(date(2025, 8, 20), value=355_000, same_timestamp=True),), bst=False)
-    edge["ambiguous_cpv_exclusion_with_keyword"] = cf.process(
+    case("keyword_with_exclusion",
         BUYER["birmingham"], WORK["fuel_cards"], date(2025, 6, 24), [Award([(s["S48"], False)], 240_000)], bst=False)
-    edge["green_via_additional_classification"] = cf.process(
+    case("ambiguous_cpv_keyword_and_exclusion",
+        BUYER["dudley"], WORK["fossil_heating"], date(2025, 7, 22), [Award([(s["S13"], False)], 88_000)], bst=False)
+    case("green_via_additional_classification",
         BUYER["dudley"], WORK["solar_canopy"], date(2025, 8, 5), [Award([(s["S15"], False)], 310_000)], bst=False)
-    edge["green_via_item_classification"] = cf.process(
+    case("green_via_item_classification",
         BUYER["walsall"], WORK["plant_room"], date(2025, 9, 1), [Award([(s["S19"], False)], 455_000)], bst=False)
-    edge["supplier_without_postcode"] = cf.process(
+    case("supplier_without_postcode",
         BUYER["solihull"], WORK["security"], date(2025, 5, 12), [Award([(s["S64"], False)], 118_000)], bst=False)
-    edge["postcode_lower_case_in_street_address"] = cf.process(
+    case("postcode_lower_case_in_street_address",
         BUYER["walsall"], WORK["care"], date(2025, 6, 16), [Award([(s["S28"], False)], 64_000)], bst=False)
-    edge["postcode_without_space"] = cf.process(
+    case("postcode_without_space",
         BUYER["coventry"], WORK["it_services"], date(2025, 7, 7), [Award([(s["S11"], False)], 86_500)], bst=False)
-    edge["company_number_without_leading_zero"] = cf.process(
+    case("company_number_without_leading_zero",
         BUYER["birmingham"], WORK["software"], date(2025, 8, 11), [Award([(s["S02"], False)], 144_000)], bst=False)
-    edge["b_postcode_outside_wmca"] = cf.process(
+    case("b_postcode_outside_wmca",
         BUYER["birmingham"], WORK["transport"], date(2025, 9, 3), [Award([(s["S38"], False)], 390_000)], bst=False)
-    edge["accented_supplier_name"] = cf.process(
+    case("accented_supplier_name",
         BUYER["birmingham"], WORK["catering"], date(2025, 4, 9), [Award([(s["S05"], False)], 52_750.25)], bst=False)
     cf.rng = random.Random(f"{SEED}-contracts-finder-numbers")
     return cf.finish(), edge
 
 
-def _fts_party(s: Supplier, rng: random.Random) -> dict[str, Any]:
+def _fts_party(s: Supplier) -> dict[str, Any]:
     """Find a Tender parties: a PPON or company number, structured addresses, and details.scale/vcse."""
     if s.company_number:
         party_id = f"GB-COH-{s.company_number}"
@@ -849,15 +856,15 @@ class FindATender:
         buyer_ref = {"id": buyer_party["id"], "name": buyer.name}
         n = 0
 
-        def emit(day: date, tag: str, body: dict[str, Any], parties: list[dict[str, Any]]) -> str:
+        def emit(day: date, tag: str, body: Callable[[str], dict[str, Any]], parties: list[dict[str, Any]]) -> None:
+            """`body` builds the notice-specific fields from the release timestamp (its notice document needs it)."""
             nonlocal n
             n += 1
             stamp = _stamp(day, rng)
             release = {"id": f"{suffix}-{n}", "ocid": ocid, "date": stamp, "tag": [tag], "language": "en",
                        "initiationType": "tender", "parties": parties, "buyer": buyer_ref}
-            release.update(body(stamp) if callable(body) else body)
+            release.update(body(stamp))
             self.releases.append(release)
-            return stamp
 
         if planning and tender_day - timedelta(days=30) >= WINDOW_START:
             day = tender_day - timedelta(days=rng.randint(20, 40))
@@ -867,10 +874,10 @@ class FindATender:
         if tender and tender_day >= WINDOW_START:
             emit(tender_day, "tender", lambda stamp: {"tender": {**tender_block, "documents": [self._notice("UK4", "tenderNotice", stamp)]}},
                  [buyer_party])
-        supplier_parties = [_fts_party(s, rng) for s in suppliers]
+        supplier_parties = [_fts_party(s) for s in suppliers]
         award_release_day = _clamp(award_day + timedelta(days=rng.randint(1, 10)))
 
-        def award_body(amount: int | float) -> Any:
+        def award_body(amount: int | float) -> Callable[[str], dict[str, Any]]:
             def body(stamp: str) -> dict[str, Any]:
                 return {
                     "tender": {**tender_block, "status": "complete"},
@@ -917,21 +924,24 @@ def find_a_tender_releases(rng: random.Random) -> tuple[list[dict[str, Any]], di
             value = _money(rng, work.low * 4, work.high * 12)
             fts.process(buyer, work, _award_day(rng, month), chosen, value,
                         planning=rng.random() < 0.3, tender=rng.random() < 0.9, contract=rng.random() < 0.6)
-    fts.rng = random.Random(f"{SEED}-find-a-tender-edge-cases")
+    def case(name: str, *args: Any, **kwargs: Any) -> None:
+        fts.rng = random.Random(f"{SEED}-find-a-tender-{name}")
+        edge[name] = fts.process(*args, **kwargs)
+
     s = SUPPLIER
-    edge["framework_five_suppliers"] = fts.process(
+    case("framework_five_suppliers",
         BUYER["ccs"], WORK["led_lighting"], date(2025, 5, 14), [s["S29"], s["S54"], s["S57"], s["S15"], s["S49"]], 85_000_000)
-    edge["award_value_corrected"] = fts.process(
+    case("award_value_corrected",
         BUYER["birmingham"], WORK["waste_disposal"], date(2025, 6, 9), [s["S50"]], 42_000_000, corrected_value=46_500_000)
-    edge["sme_vcse_supplier"] = fts.process(
+    case("sme_vcse_supplier",
         BUYER["nhs_england"], WORK["supported_living"], date(2025, 7, 21), [s["S31"]], 2_400_000)
     # A single release whose distinctive `tender.value.amountGross` (999999999, nowhere else in the file)
     # the loopback server can rewrite into the invalid numbers Find a Tender emits (`1e9999`, ` 000,`);
     # the file itself stays valid JSON.
-    edge["invalid_number_target"] = fts.process(
+    case("invalid_number_target",
         BUYER["dft"], WORK["zero_emission_bus"], date(2025, 8, 18), [s["S55"]], 18_750_000, tender=False, contract=False,
         tender_value={"amountGross": 999999999, "amount": 18750000, "currency": "GBP"})
-    edge["supplier_without_postcode"] = fts.process(
+    case("supplier_without_postcode",
         BUYER["environment_agency"], WORK["security"], date(2025, 4, 15), [s["S64"]], 1_100_000)
     releases = sorted(fts.releases, key=lambda r: (r["date"], r["id"]))
     return releases, edge

@@ -264,8 +264,11 @@ def test_contracts_finder_edge_cases(feeds: dict[str, list[dict[str, Any]]], edg
     assert tie[0]["date"] == tie[1]["date"] and tie[0]["id"] < tie[1]["id"]
     assert [t["tag"] for t in tie] == [["award"], ["awardUpdate"]]
     assert tie[1]["awards"][0]["value"]["amount"] == 355_000
-    fuel = _releases(feeds, "contracts_finder", cf["ambiguous_cpv_exclusion_with_keyword"])[-1]
+    fuel = _releases(feeds, "contracts_finder", cf["keyword_with_exclusion"])[-1]
     assert not _is_green(fuel) and "electric" in fuel["tender"]["title"].lower()
+    fossil = _releases(feeds, "contracts_finder", cf["ambiguous_cpv_keyword_and_exclusion"])[-1]["tender"]
+    assert fossil["classification"]["id"] == "45331000"
+    assert "heat pump" in fossil["title"] and "fossil" in fossil["title"].lower()
     additional = _releases(feeds, "contracts_finder", cf["green_via_additional_classification"])[-1]["tender"]
     assert additional["items"][0]["additionalClassifications"][0]["id"] == "09331200"
     item = _releases(feeds, "contracts_finder", cf["green_via_item_classification"])[-1]["tender"]
