@@ -234,3 +234,18 @@ def test_default_registry_loads_every_sample_feed_cleanly(con, settings):
     assert con.execute("SELECT DISTINCT header_row FROM ops.spend_files WHERE publisher_id = 'wolverhampton'").fetchall() == [(4,)]
     assert con.execute("SELECT sum(skipped_total) FROM ops.spend_files WHERE publisher_id = 'walsall'").fetchone()[0] == 3
     assert con.execute("SELECT count(*) FROM raw.spend_payments WHERE company_number = '04103211'").fetchone()[0] >= 1
+
+
+def test_xlsx_data_on_a_later_sheet_than_the_notes():
+    workbook = openpyxl.Workbook()
+    notes = workbook.active
+    notes.title = "Notes"
+    notes.append(["This workbook lists payments over £500."])
+    data = workbook.create_sheet("Payments")
+    data.append(["Beneficiary", "Pay Date", "Amount"])
+    data.append(["Acme Ltd", date(2025, 4, 3), 12.5])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    parsed = parse_file(buffer.getvalue(), "two-sheets.xlsx", SYNONYMS)
+    assert parsed.sheet == "Payments"
+    assert [(p.source_row, p.supplier_name, p.amount_gbp) for p in parsed.payments] == [(2, "Acme Ltd", Decimal("12.50"))]
