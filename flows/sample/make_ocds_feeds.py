@@ -555,8 +555,8 @@ class ContractsFinder:
             release["buyer"] = buyer_ref
             self._emit(release, tender_notice, seq)
             seq += 1
-            if amend_tender:
-                amend_day = tender_day + timedelta(days=rng.randint(4, 12))
+            amend_day = tender_day + timedelta(days=rng.randint(4, 12)) if amend_tender else None
+            if amend_day is not None and amend_day <= WINDOW_END:
                 stamp = _stamp(amend_day, rng)
                 new_close = close_day + timedelta(days=7)
                 release = base(stamp, "tenderAmendment")
