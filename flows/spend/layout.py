@@ -119,10 +119,10 @@ def decode(body: bytes) -> tuple[str, str]:
         return body.decode("latin-1"), "latin-1"
 
 
-def read_csv(body: bytes) -> Table:
+def read_csv(body: bytes, delimiter: str = ",") -> Table:
     text, encoding = decode(body)
     # NUL bytes stop the csv module; they never belong in a spend file's text.
-    reader = csv.reader(io.StringIO(text.replace("\x00", ""), newline=""))
+    reader = csv.reader(io.StringIO(text.replace("\x00", ""), newline=""), delimiter=delimiter)
     rows: list[tuple[int, list[Any]]] = []
     line = 0
     try:

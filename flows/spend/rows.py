@@ -14,9 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from flows.spend import values
-from flows.spend.layout import Layout, LayoutError, Synonyms, Table, describe_missing, find_layout, header_key, read_tables
+from flows.spend.layout import (
+    Layout, LayoutError, Synonyms, Table, describe_missing, find_layout, header_key, read_csv, read_tables,
+)
 
-TEXT_FIELDS = ("transaction_number", "expense_description", "expense_area", "supplier_id")
+OTHER_DELIMITERS = (";", "\t", "|")
 _TOTAL_LABEL = re.compile(
     r"^\W*(grand\s*|sub\s*-?\s*)?totals?\b(\s+(for|of|spend|spent|paid|payments?|amount|value|expenditure)\b.*)?\W*$",
     re.IGNORECASE,
@@ -190,6 +192,16 @@ def parse_file(body: bytes, file_name: str, synonyms: Synonyms) -> ParsedFile:
     if not candidates:
         raise LayoutError(f"{file_name}: the workbook has no sheets")
     layout, table = max(candidates, key=lambda pair: pair[0].score)
+    if layout.missing() and table.kind == "csv":
+        # A few councils export with semicolons, tabs or pipes; only tried when commas find no header.
+        for delimiter in OTHER_DELIMITERS:
+            try:
+                other = read_csv(body, delimiter)
+            except LayoutError:
+                continue
+            other_layout = find_layout(other, synonyms)
+            if other_layout.score > layout.score:
+                layout, table = other_layout, other
     if layout.missing():
         raise LayoutError(describe_missing(layout, file_name))
     parsed = ParsedFile(

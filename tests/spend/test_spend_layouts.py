@@ -249,3 +249,10 @@ def test_xlsx_data_on_a_later_sheet_than_the_notes():
     parsed = parse_file(buffer.getvalue(), "two-sheets.xlsx", SYNONYMS)
     assert parsed.sheet == "Payments"
     assert [(p.source_row, p.supplier_name, p.amount_gbp) for p in parsed.payments] == [(2, "Acme Ltd", Decimal("12.50"))]
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_semicolon_tab_and_pipe_separated_files(delimiter):
+    text = delimiter.join(["Supplier Name", "Date", "Amount"]) + "\n" + delimiter.join(["Acme, Ltd", "01/04/2025", "1,500.00"])
+    parsed = parse_text(text + "\n")
+    assert [(p.supplier_name, p.amount_gbp) for p in parsed.payments] == [("Acme, Ltd", Decimal("1500.00"))]
