@@ -163,3 +163,13 @@ def test_award_marts_reconcile_with_the_facts(built):
                              "ORDER BY buyer_name")
     assert ("University Of Worcester", None, "E07000237", "E12000005", 1) in buyers
     assert len(buyers) == 5
+
+
+def test_docs_generate_writes_the_lineage_site(built):
+    from flows.transform import docs_generate
+
+    settings, _ = built
+    target = docs_generate(settings)
+    assert (target / "index.html").is_file()
+    catalog = (target / "catalog.json").read_text(encoding="utf-8")
+    assert "model.procurement.fct_award_suppliers" in catalog
