@@ -1,4 +1,5 @@
 import hashlib
+import json
 import subprocess
 import sys
 import textwrap
@@ -121,3 +122,57 @@ def test_extra_tables_are_published_beside_the_marts(settings):
     work.close()
     publish(settings, run_id="run-1", extra_tables=["ops.runs"])
     assert read_in_new_process(settings.warehouse_db, "SELECT status FROM ops.runs") == "published"
+
+
+READER_LOOP = textwrap.dedent("""
+    import json, sys, duckdb
+    from pathlib import Path
+    path, stop, mode = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+    invariant = ("SELECT (SELECT sum(total_gbp) FROM marts.sme_spend) = (SELECT sum(total_gbp) FROM marts.local_spend), "
+                 "(SELECT DISTINCT run_id FROM meta.published_tables)")
+    seen, errors, reads = set(), [], 0
+    held = duckdb.connect(path, read_only=True) if mode == "held" else None
+    print("ready", flush=True)
+    while not stop.exists() or reads == 0:
+        con = held or duckdb.connect(path, read_only=True)
+        try:
+            consistent, run_id = con.execute(invariant).fetchone()
+            if not consistent:
+                errors.append("inconsistent view")
+            seen.add(run_id)
+        except Exception as exc:
+            errors.append(repr(exc))
+        finally:
+            if held is None:
+                con.close()
+        reads += 1
+    print(json.dumps({"seen": sorted(seen), "errors": errors[:3], "reads": reads}))
+""")
+
+
+def test_readers_during_publishes_always_see_one_whole_warehouse(settings, tmp_path):
+    """A reader holding the file and readers connecting afresh, while publishes replace it."""
+    publish(settings, run_id="run-0")
+    stop = tmp_path / "stop"
+    readers = {
+        mode: subprocess.Popen([sys.executable, "-c", READER_LOOP, str(settings.warehouse_db), str(stop), mode],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for mode in ("held", "fresh")
+    }
+    for proc in readers.values():
+        assert proc.stdout.readline().strip() == "ready"
+    for n in range(1, 4):
+        work = duckdb.connect(str(settings.work_db))
+        # Change both marts the readers compare, so a half-replaced warehouse would break the invariant.
+        work.execute("UPDATE marts.sme_spend SET total_gbp = total_gbp + 1, unknown_gbp = unknown_gbp + 1")
+        work.execute("UPDATE marts.local_spend SET total_gbp = total_gbp + 1, unknown_gbp = unknown_gbp + 1")
+        work.close()
+        publish(settings, run_id=f"run-{n}")
+    stop.touch()
+    outputs = {mode: proc.communicate(timeout=60) for mode, proc in readers.items()}
+
+    held, fresh = (json.loads(outputs[mode][0]) for mode in ("held", "fresh"))
+    assert held["errors"] == [] and held["seen"] == ["run-0"], outputs["held"]
+    assert fresh["errors"] == [] and fresh["reads"] >= 1, outputs["fresh"]
+    assert set(fresh["seen"]) <= {"run-0", "run-1", "run-2", "run-3"}
+    assert read_in_new_process(settings.warehouse_db, "SELECT DISTINCT run_id FROM meta.published_tables") == "run-3"
