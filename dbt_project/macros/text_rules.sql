@@ -38,13 +38,14 @@
     end
 {%- endmacro %}
 
-{#- The last UK postcode written inside free text, normalised. Case-sensitive on purpose: postcodes
-    are written in capitals, and lower-case letters before one (e.g. the `rn` left where line breaks
-    were stripped, "Oxfordshire, rnOX26 6AD") must not be read as part of it. -#}
+{#- The last UK postcode written inside free text, normalised. Capitals are tried first: postcodes are
+    normally written in capitals, and lower-case letters before one (e.g. the `rn` left where line breaks
+    were stripped, "Oxfordshire, rnOX26 6AD") must not be read as part of it. Only when the text has no
+    capitalised postcode is it searched case-insensitively ("... Walsall ws1 3lr"). -#}
 {% macro postcode_in_text(expr) -%}
-    {{ normalise_postcode(
-        "list_last(regexp_extract_all(" ~ expr ~ ", '(?:^|[^A-Z0-9])(" ~ _postcode_pattern() ~ ")(?:[^A-Za-z0-9]|$)', 1))"
-    ) }}
+    {%- set capitals = "list_last(regexp_extract_all(" ~ expr ~ ", '(?:^|[^A-Z0-9])(" ~ _postcode_pattern() ~ ")(?:[^A-Za-z0-9]|$)', 1))" -%}
+    {%- set any_case = "list_last(regexp_extract_all(upper(" ~ expr ~ "), '(?:^|[^A-Z0-9])(" ~ _postcode_pattern() ~ ")(?:[^A-Z0-9]|$)', 1))" -%}
+    {{ normalise_postcode("coalesce(" ~ capitals ~ ", " ~ any_case ~ ")") }}
 {%- endmacro %}
 
 {#- Section 5.3: the narrowest level that holds. Unknown when either side has no district; the
