@@ -59,3 +59,8 @@
         else 'elsewhere'
     end
 {%- endmacro %}
+
+{#- True when `expr` contains a match of the RE2 regular expression `pattern`. -#}
+{% macro regex_contains(expr, pattern) -%}
+    regexp_matches({{ expr }}, {{ pattern }})
+{%- endmacro %}

@@ -51,7 +51,7 @@ cpv_matches as (
     inner join subjects as s
         on s.subject_type = c.subject_type and s.subject_id = c.subject_id
     where r.kind = 'core'
-       or regexp_matches(s.subject_text, r.qualifier)
+       or {{ regex_contains('s.subject_text', 'r.qualifier') }}
 ),
 
 keyword_matches as (
@@ -66,13 +66,13 @@ keyword_matches as (
     from subjects as s
     inner join rules as r
         on r.kind = 'keyword'
-       and regexp_matches(s.subject_text, r.pattern)
+       and {{ regex_contains('s.subject_text', 'r.pattern') }}
     where not exists (
         select 1
         from rules as x
         where x.kind = 'exclusion'
           and (x.category is null or x.category = r.category)
-          and regexp_matches(s.subject_text, x.pattern)
+          and {{ regex_contains('s.subject_text', 'x.pattern') }}
     )
 ),
 
