@@ -83,6 +83,7 @@ class ValidationReport:
     result_path: Path  # this validation's summary JSON
     data_docs_index: Path
     gx_result_ids: list[str] = field(default_factory=list)
+    skipped_tables: list[str] = field(default_factory=list)  # optional tables that do not exist
 
     @property
     def failed_expectations(self) -> list[str]:
@@ -378,8 +379,12 @@ def validate(
             )
             tally.add(suite.table, f"{suite.table}.{kind}", result, check_details or {})
 
+        skipped: list[str] = []
         for suite in suites:
             present = _columns(con, suite.table)
+            if not present and not suite.required:
+                skipped.append(suite.table)
+                continue
             run(suite, "schema", pd.DataFrame(columns=list(present)))
             if not present:
                 continue  # the schema failure names the missing table; nothing else can run on it
@@ -421,6 +426,7 @@ def validate(
         result_path=summary_path,
         data_docs_index=data_docs_index(settings),
         gx_result_ids=[str(r) for r in tally.result_ids],
+        skipped_tables=skipped,
     )
     summary_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = summary_path.with_name(summary_path.name + ".part")
