@@ -11,10 +11,15 @@ from dotenv import load_dotenv
 
 from flows.config import ConfigError, Settings, load_settings
 from flows.prefect_env import configure
+from flows.run_lock import RunLockedError, run_lock
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_LOCKED = 3
+
+DEFAULT_CRON = "0 2 * * *"
+DEFAULT_TIMEZONE = "Europe/London"
 
 
 def parse_date(value: str) -> datetime:
@@ -40,11 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--until", type=parse_date, help="harvest notices up to this date (default: now)")
 
     ingest = commands.add_parser("ingest", help="ingest one source")
-    ingest.add_argument("source", choices=["contracts-finder", "find-a-tender"])
-    ingest.add_argument("--since", type=parse_date, help="from this date (default: resume from the watermark)")
-    ingest.add_argument("--until", type=parse_date, help="up to this date (default: now)")
+    ingest.add_argument("source", choices=["contracts-finder", "find-a-tender", "spend"])
+    ingest.add_argument("--since", type=parse_date, help="notices from this date (default: resume from the watermark)")
+    ingest.add_argument("--until", type=parse_date, help="notices up to this date (default: now)")
+    ingest.add_argument("--feeds", help="spend: the feed registry CSV (default: $SPEND_FEEDS)")
 
-    commands.add_parser("status", help="last runs, watermarks and what was loaded")
+    commands.add_parser("transform", help="dbt build of the project")
+    commands.add_parser("validate", help="run the Great Expectations checkpoint; non-zero exit on failure")
+    commands.add_parser("publish", help="validate, then publish the marts atomically")
+
+    serve = commands.add_parser("serve", help="run the nightly schedule as a Prefect deployment from this process")
+    serve.add_argument("--cron", default=DEFAULT_CRON, help=f"when to run (default {DEFAULT_CRON!r})")
+    serve.add_argument("--timezone", default=DEFAULT_TIMEZONE, help=f"the cron's time zone (default {DEFAULT_TIMEZONE})")
+
+    commands.add_parser("status", help="last runs, watermarks, files seen, rows loaded and rejected")
     return parser
 
 
@@ -55,19 +69,74 @@ def _print_outcomes(outcomes) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    # Checked before Prefect starts its server, so that a second run says so at once.
+    with run_lock(settings):
+        pass
     from flows.pipeline import nightly_run
 
-    outcome = nightly_run(settings, sample=args.sample, since=args.since, until=args.until)
-    code = _print_outcomes(outcome.sources)
-    print(f"Working database: {settings.work_db}")
-    return code
+    outcome = nightly_run(sample=args.sample, since=args.since, until=args.until)
+    _print_outcomes(outcome.sources)
+    print(outcome.summary_markdown)
+    if outcome.published is None:
+        print(f"FAILED {outcome.message}")
+        return EXIT_FAILED
+    print(f"Published warehouse: {outcome.published.warehouse_path}")
+    print(f"Parquet marts:       {settings.home / 'marts'}")
+    print(f"Data Docs:           {outcome.validation.data_docs_index}")
+    return EXIT_OK
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    if args.source == "spend":
+        from flows.pipeline import ingest_spend
+        from flows.spend import read_registry
+
+        return _print_outcomes([ingest_spend(settings, read_registry(args.feeds or settings.spend_feeds))])
     from flows.pipeline import ingest_notices
 
     source = args.source.replace("-", "_")
     return _print_outcomes([ingest_notices(settings, source, args.since, args.until)])
+
+
+def cmd_transform(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.pipeline import transform_flow
+
+    result = transform_flow()
+    print(f"dbt build passed: {len(result.nodes)} nodes in {result.elapsed_s:.1f} s")
+    return EXIT_OK
+
+
+def _print_validation(report) -> int:
+    if report.passed:
+        print(f"Validation passed: {report.expectations_evaluated} expectations. Data Docs: {report.data_docs_index}")
+        return EXIT_OK
+    print(f"Validation FAILED ({len(report.failures)} expectations). Data Docs: {report.data_docs_index}")
+    for name in report.failed_expectations:
+        print(f"  - {name}")
+    return EXIT_FAILED
+
+
+def cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.pipeline import validate_flow
+
+    return _print_validation(validate_flow())
+
+
+def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.pipeline import publish_flow
+
+    report, published = publish_flow()
+    code = _print_validation(report)
+    if published is not None:
+        print(f"Published warehouse: {published.warehouse_path}")
+    return code
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.schedule import serve_nightly
+
+    serve_nightly(args.cron, args.timezone)
+    return EXIT_OK
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
@@ -77,7 +146,15 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "ingest": cmd_ingest, "status": cmd_status}
+COMMANDS = {
+    "run": cmd_run,
+    "ingest": cmd_ingest,
+    "transform": cmd_transform,
+    "validate": cmd_validate,
+    "publish": cmd_publish,
+    "serve": cmd_serve,
+    "status": cmd_status,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,13 +163,23 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Every call to the Prefect API is logged by httpx at INFO; only its problems matter here.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"procurement: {exc}", file=sys.stderr)
         return EXIT_USAGE
     configure(settings)
-    return COMMANDS[args.command](settings, args)
+    try:
+        return COMMANDS[args.command](settings, args)
+    except RunLockedError as exc:
+        print(f"procurement: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into one sentence
+        logging.getLogger("flows.cli").debug("traceback", exc_info=True)
+        first_line = next(iter(str(exc).strip().splitlines()), "") or type(exc).__name__
+        print(f"procurement {args.command} FAILED: {first_line}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -58,10 +58,10 @@ def fetch_feed(
     Raises FeedError for a scheme or path the project does not read, flows.http.FetchError when the
     server could not be reached or refused (retrying the task later may help).
     """
-    scheme = url_scheme(feed.url)
+    scheme = url_scheme(feed.fetch_url or feed.url)
     if scheme in ("http", "https"):
         return fetch(
-            feed.url,
+            feed.fetch_url or feed.url,
             policy,
             session=session,
             headers=conditional_headers(etag, last_modified),

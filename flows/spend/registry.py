@@ -34,10 +34,13 @@ class Feed:
     local_path: Path | None
     # Local paths are only read from these folders: the registry's own folder and the sample feeds.
     allowed_dirs: tuple[Path, ...]
+    # Where to fetch from instead of `url`, which stays the feed's identity in the ledger:
+    # `--sample` serves the registry's sample files from a loopback server on a new port each run.
+    fetch_url: str | None = None
 
     @property
     def is_remote(self) -> bool:
-        return self.local_path is None
+        return self.local_path is None or self.fetch_url is not None
 
 
 def url_scheme(url: str) -> str:
