@@ -16,27 +16,11 @@ from typing import Iterator
 
 from flows.config import Settings
 from flows.database import working_db
+from flows.raw.ocds_releases import ensure_table as ensure_ocds_releases
 from flows.reference import load_postcode_lad
+from flows.spend.load import ensure_tables as ensure_spend_tables
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
-
-# Raw tables the models read, created empty when their loader has not run yet, so that a fresh
-# installation (say, awards only) still builds. Columns are the raw-table contracts of the project.
-_RAW_DDL = (
-    """CREATE TABLE IF NOT EXISTS raw.ocds_releases (
-        source VARCHAR NOT NULL, ocid VARCHAR NOT NULL, release_id VARCHAR NOT NULL,
-        release_date TIMESTAMPTZ, tags VARCHAR[], release_json JSON NOT NULL,
-        landing_file VARCHAR NOT NULL, loaded_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
-        PRIMARY KEY (source, ocid, release_id))""",
-    """CREATE TABLE IF NOT EXISTS raw.spend_payments (
-        publisher_id VARCHAR, source_file VARCHAR, source_row INTEGER, file_sha256 VARCHAR,
-        payment_date DATE, amount_gbp DECIMAL(18,2), supplier_name VARCHAR, is_redacted BOOLEAN,
-        supplier_id VARCHAR, transaction_number VARCHAR, expense_description VARCHAR,
-        expense_area VARCHAR, company_number VARCHAR, vat_number VARCHAR, supplier_postcode VARCHAR,
-        loaded_at TIMESTAMPTZ)""",
-    """CREATE TABLE IF NOT EXISTS raw.spend_publishers (
-        publisher_id VARCHAR, publisher_name VARCHAR, lad_code VARCHAR, url VARCHAR, format VARCHAR)""",
-)
 
 
 class TransformError(RuntimeError):
@@ -66,10 +50,14 @@ class BuildResult:
 
 
 def prepare_working_db(settings: Settings) -> bool:
-    """Create missing raw tables and load reference data if needed; True when postcodes were (re)loaded."""
+    """Create missing raw tables and load reference data if needed; True when postcodes were (re)loaded.
+
+    The raw tables are created (empty, with the loaders' own DDL) when their loader has not run yet, so
+    that a fresh installation - say, awards only - still builds.
+    """
     with working_db(settings) as con:
-        for ddl in _RAW_DDL:
-            con.execute(ddl)
+        ensure_ocds_releases(con)
+        ensure_spend_tables(con)
         return load_postcode_lad(con)
 
 

@@ -4,3 +4,8 @@
 {% macro latest_stated(expr, ordering) -%}
     max_by({{ expr }}, {{ ordering }}) filter (where {{ expr }} is not null)
 {%- endmacro %}
+
+{#- The value of `expr` on the row where `ordering` is smallest (nulls skipped). -#}
+{% macro earliest_stated(expr, ordering) -%}
+    min_by({{ expr }}, {{ ordering }}) filter (where {{ expr }} is not null)
+{%- endmacro %}

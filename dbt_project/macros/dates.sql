@@ -12,3 +12,9 @@
 {% macro month_start(date_expr) -%}
     cast({{ dbt.date_trunc('month', date_expr) }} as date)
 {%- endmacro %}
+
+{#- The UK calendar date of a timestamp with time zone (a release published at 23:30 UTC on 31 March
+    in summer time is 1 April in the UK). -#}
+{% macro uk_date(timestamp_expr) -%}
+    cast(timezone('Europe/London', {{ timestamp_expr }}) as date)
+{%- endmacro %}

@@ -65,7 +65,7 @@ def insert_payments(con, rows: list[dict]) -> None:
 def insert_publishers(con, rows: list[tuple[str, str, str]]) -> None:
     con.executemany(
         "INSERT INTO raw.spend_publishers (publisher_id, publisher_name, lad_code, url, format) VALUES (?, ?, ?, ?, ?)",
-        [[pid, name, lad, f"http://127.0.0.1/{pid}.csv", "csv"] for pid, name, lad in rows],
+        [[pid, name, lad, f"http://127.0.0.1/{pid}/{i}.csv", "csv"] for i, (pid, name, lad) in enumerate(rows)],
     )
 
 

@@ -22,7 +22,7 @@ select
     {{ latest_stated('value_currency', 'release_seq') }} as value_currency,
     {{ latest_stated('case when len(suppliers) > 0 then suppliers end', 'release_seq') }} as suppliers,
     -- Fallback award date: the release that first published the award, as a UK calendar date.
-    cast(timezone('Europe/London', min_by(release_date, release_seq)) as date) as first_release_date,
+    {{ uk_date(earliest_stated('release_date', 'release_seq')) }} as first_release_date,
     coalesce({{ latest_stated('award_status', 'release_seq') }}, '') not in ('cancelled', 'unsuccessful') as is_counted
 from awards
 group by source, ocid, merge_id

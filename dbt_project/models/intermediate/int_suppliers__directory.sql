@@ -11,10 +11,10 @@ with sightings as (
 
 select
     supplier_key,
-    max_by(supplier_name, recency) as supplier_name,
+    {{ latest_stated('supplier_name', 'recency') }} as supplier_name,
     case when supplier_key like 'GB-COH-%' then substr(supplier_key, 8) end as company_number,
     min(vat_number) as vat_number,
-    coalesce(max_by(scale, recency) filter (where scale <> 'unknown'), 'unknown') as scale,
+    coalesce({{ latest_stated("nullif(scale, 'unknown')", 'recency') }}, 'unknown') as scale,
     {{ latest_stated('is_vcse', 'recency') }} as is_vcse,
     {{ latest_stated('postcode', 'recency') }} as postcode,
     count(distinct source || '|' || ocid || '|' || award_id) as n_award_sightings

@@ -13,7 +13,7 @@ payments as (
         supplier_key,
         count(*) as n_payments,
         sum(amount_gbp) as paid_gbp,
-        max_by(supplier_name, payment_date) as latest_payee_name,
+        {{ latest_stated('supplier_name', 'payment_date') }} as latest_payee_name,
         {{ latest_stated('supplier_postcode', 'payment_date') }} as latest_payee_postcode
     from {{ ref('fct_payments') }}
     where supplier_key is not null
