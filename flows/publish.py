@@ -116,10 +116,13 @@ def _build_new_warehouse(
 ) -> dict[str, int]:
     if not settings.work_db.exists():
         raise PublishError(f"no working database at {settings.work_db}; run ingest and transform first")
-    con = duckdb.connect()
+    # Connect to the working DB the way the rest of the pipeline does: DuckDB lets a process open a
+    # file through one database instance only, so this shares the instance (and its writes) of any
+    # connection the caller still holds instead of failing to attach the file a second time.
+    con = duckdb.connect(str(settings.work_db))
     try:
-        con.execute(f"ATTACH {_sql_string(str(settings.work_db))} AS work (READ_ONLY)")
-        marts = _relations(con, "work", "marts")
+        work = con.execute("SELECT current_database()").fetchone()[0]
+        marts = _relations(con, work, "marts")
         missing = [m for m in CONTRACT_MARTS if m not in marts]
         if missing:
             raise PublishError(f"working database {settings.work_db} lacks marts: {', '.join(missing)}")
@@ -127,15 +130,16 @@ def _build_new_warehouse(
         con.execute("CREATE SCHEMA wh.marts")
         counts: dict[str, int] = {}
         for mart in marts:
-            con.execute(f"CREATE TABLE wh.marts.{_quote(mart)} AS SELECT * FROM work.marts.{_quote(mart)}")
+            con.execute(f"CREATE TABLE wh.marts.{_quote(mart)} AS SELECT * FROM {_quote(work)}.marts.{_quote(mart)}")
             counts[mart] = con.execute(f"SELECT count(*) FROM wh.marts.{_quote(mart)}").fetchone()[0]
         for qualified in extra_tables:
             schema, _, table = qualified.partition(".")
-            if not table or table not in _relations(con, "work", schema):
+            if not table or table not in _relations(con, work, schema):
                 raise PublishError(f"working database {settings.work_db} lacks table {qualified}")
             con.execute(f"CREATE SCHEMA IF NOT EXISTS wh.{_quote(schema)}")
             con.execute(
-                f"CREATE TABLE wh.{_quote(schema)}.{_quote(table)} AS SELECT * FROM work.{_quote(schema)}.{_quote(table)}"
+                f"CREATE TABLE wh.{_quote(schema)}.{_quote(table)} "
+                f"AS SELECT * FROM {_quote(work)}.{_quote(schema)}.{_quote(table)}"
             )
         # Metadata lives outside `marts` so the published schema holds exactly the contract's tables.
         con.execute(f"CREATE SCHEMA wh.{META_SCHEMA}")

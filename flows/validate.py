@@ -352,7 +352,10 @@ def validate(
     tally = _Tally()
     row_counts: dict[str, int] = {}
 
+    # Shares the DuckDB instance of any connection the caller holds on the working DB (a process can
+    # open a file through one instance only), so the memory limit is restored afterwards.
     con = duckdb.connect(str(settings.work_db))
+    memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     try:
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         previous = _previous_counts(con)
@@ -414,6 +417,7 @@ def validate(
                 [[run_id, t, n, started] for t, n in row_counts.items()],
             )
     finally:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
         con.close()
 
     summary_path = gx_root(settings) / "uncommitted" / "run_summaries" / f"{run_id}.json"

@@ -176,3 +176,21 @@ def test_readers_during_publishes_always_see_one_whole_warehouse(settings, tmp_p
     assert fresh["errors"] == [] and fresh["reads"] >= 1, outputs["fresh"]
     assert set(fresh["seen"]) <= {"run-0", "run-1", "run-2", "run-3"}
     assert read_in_new_process(settings.warehouse_db, "SELECT DISTINCT run_id FROM meta.published_tables") == "run-3"
+
+
+def test_publish_and_validate_while_the_caller_holds_the_working_db_open(settings):
+    """The nightly flow keeps its own connection to work.duckdb; DuckDB allows one instance per file."""
+    from flows.publish import publish_if_valid
+
+    held = duckdb.connect(str(settings.work_db))
+    try:
+        held.execute("CREATE TABLE ops.runs AS SELECT 'run-held' AS run_id")
+        memory_limit = held.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        report, result = publish_if_valid(settings, run_id="run-held", extra_tables=["ops.runs"])
+        assert report.passed, report.failures
+        assert result.row_counts["fct_payments"] == 4
+        # validate lowers DuckDB's memory limit for its checks and gives the caller's back.
+        assert held.execute("SELECT current_setting('memory_limit')").fetchone()[0] == memory_limit
+    finally:
+        held.close()
+    assert read_in_new_process(settings.warehouse_db, "SELECT run_id FROM ops.runs") == "run-held"
