@@ -29,6 +29,7 @@ RESUME_OVERLAP = timedelta(hours=1)
 # A service that keeps answering with new cursors must not keep one window open forever.
 MAX_PAGES_PER_WINDOW = 2000
 MAX_EMPTY_PAGES_IN_A_ROW = 20
+WINDOWS_PER_COMMIT = 20
 
 DDL = """
 CREATE TABLE IF NOT EXISTS ops.watermarks (
@@ -113,27 +114,46 @@ def get_watermark(con: duckdb.DuckDBPyConnection, source: str) -> datetime | Non
     return row[0].astimezone(timezone.utc) if row else None
 
 
-def _advance_watermark(
-    con: duckdb.DuckDBPyConnection, source: str, window_from: datetime, window_to: datetime, range_start: datetime
-) -> None:
-    """Move the watermark to `window_to` if that leaves no gap behind it.
+def joined_watermark(
+    current: datetime | None, window_from: datetime, window_to: datetime, range_start: datetime
+) -> datetime | None:
+    """The watermark after `window` succeeded: moved to its end only if that leaves no gap behind.
 
     The watermark only ever covers windows joined to it: the first window of a first run, or a
     window starting at or before the current watermark. It never moves back, so a backfill of an
     old range leaves the nightly resume point alone.
     """
-    con.execute(
-        """
-        INSERT INTO ops.watermarks
-        SELECT $source, $window_to, current_timestamp
-        WHERE coalesce((SELECT harvested_to >= $window_from FROM ops.watermarks WHERE source = $source),
-                       $window_from = $range_start)
-        ON CONFLICT (source) DO UPDATE SET
-            harvested_to = greatest(ops.watermarks.harvested_to, excluded.harvested_to),
-            updated_at = excluded.updated_at
-        """,
-        {"source": source, "window_from": window_from, "window_to": window_to, "range_start": range_start},
-    ).fetchall()
+    if current is None:
+        return window_to if window_from == range_start else None
+    return max(current, window_to) if window_from <= current else current
+
+
+def _save(con: duckdb.DuckDBPyConnection, source: str, windows: list["WindowResult"],
+          watermark: datetime | None) -> None:
+    if windows:
+        con.execute(
+            """
+            INSERT INTO ops.harvest_windows
+            SELECT $source, unnest($from), unnest($to), unnest($status), unnest($pages), unnest($seen),
+                   unnest($new), unnest($rejected), unnest($repairs), unnest($error), unnest($landing),
+                   current_timestamp
+            """,
+            {"source": source, "from": [w.window_from for w in windows], "to": [w.window_to for w in windows],
+             "status": [w.status for w in windows], "pages": [w.pages for w in windows],
+             "seen": [w.seen for w in windows], "new": [w.new for w in windows],
+             "rejected": [w.rejected for w in windows], "repairs": [w.repairs for w in windows],
+             "error": [w.error for w in windows], "landing": [w.landing_file for w in windows]},
+        ).fetchall()
+    if watermark is not None:
+        con.execute(
+            """
+            INSERT INTO ops.watermarks VALUES (?, ?, current_timestamp)
+            ON CONFLICT (source) DO UPDATE SET
+                harvested_to = greatest(ops.watermarks.harvested_to, excluded.harvested_to),
+                updated_at = excluded.updated_at
+            """,
+            [source, watermark],
+        ).fetchall()
 
 
 def resolve_range(
@@ -153,14 +173,6 @@ def resolve_range(
     if since >= until:
         raise ValueError(f"--since ({since:%Y-%m-%d %H:%M}) must be before --until ({until:%Y-%m-%d %H:%M})")
     return since, until
-
-
-def _record_window(con: duckdb.DuckDBPyConnection, source: str, w: WindowResult) -> None:
-    con.execute(
-        "INSERT INTO ops.harvest_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-        [source, w.window_from, w.window_to, w.status, w.pages, w.seen, w.new, w.rejected, w.repairs,
-         w.error, w.landing_file],
-    ).fetchall()
 
 
 def harvest_window(
@@ -237,31 +249,41 @@ def harvest(
     result = HarvestResult(source, since, until)
     session = session or requests.Session()
     range_start = range_start or since
-    for window_from, window_to in date_windows(since, until, service.window):
-        # One transaction per window: a commit per statement would cost more than the HTTP round
-        # trip. It commits whatever happens, so pages loaded before a failure are kept.
-        con.begin()
-        try:
-            window = harvest_window(con, settings, service, base_url, window_from, window_to, session)
-        except FetchError as exc:
-            window = WindowResult(window_from, window_to, status="failed", error=str(exc))
-            if exc.unreachable:
-                _record_window(con, source, window)
-                con.commit()
-                raise SourceUnreachable(
-                    f"Could not reach {service.label} at {safe_url(base_url)} ({exc.reason}); "
-                    f"nothing already loaded was lost, and `procurement run --sample` works offline."
-                ) from exc
-        except BaseException:
-            con.commit()
-            raise
-        _record_window(con, source, window)
-        if window.status == "ok":
-            _advance_watermark(con, source, window_from, window_to, range_start)
+    watermark = get_watermark(con, source)
+    pending: list[WindowResult] = []
+
+    # Windows are committed in batches: a DuckDB commit costs more than a loopback round trip, and
+    # a batch lost to a crash is only harvested again. A failed window commits at once, so that
+    # what it loaded before failing is kept.
+    def commit() -> None:
+        _save(con, source, pending, watermark)
         con.commit()
-        result.windows.append(window)
-        if on_window:
-            on_window(window)
+        pending.clear()
+
+    con.begin()
+    try:
+        for window_from, window_to in date_windows(since, until, service.window):
+            try:
+                window = harvest_window(con, settings, service, base_url, window_from, window_to, session)
+            except FetchError as exc:
+                window = WindowResult(window_from, window_to, status="failed", error=str(exc))
+                if exc.unreachable:
+                    pending.append(window)
+                    raise SourceUnreachable(
+                        f"Could not reach {service.label} at {safe_url(base_url)} ({exc.reason}); "
+                        f"nothing already loaded was lost, and `procurement run --sample` works offline."
+                    ) from exc
+            pending.append(window)
+            result.windows.append(window)
+            if window.status == "ok":
+                watermark = joined_watermark(watermark, window_from, window_to, range_start)
+            if window.status != "ok" or len(pending) >= WINDOWS_PER_COMMIT:
+                commit()
+                con.begin()
+            if on_window:
+                on_window(window)
+    finally:
+        commit()
     result.watermark = get_watermark(con, source)
     if result.failed:
         first = result.failed[0]
