@@ -2,8 +2,10 @@
 -- description) and every distinct payment expense description (keywords only: payments carry no CPV).
 -- Descriptions are classified once each, not once per payment line.
 -- When several rules fire the strongest wins: core CPV, then ambiguous CPV confirmed by its qualifier,
--- then keyword; within a kind the longer (more specific) pattern, then the seed's priority.
--- Exclusion terms veto keyword-only matches (of their category, or of all when the category is blank).
+-- then keyword; then the longer (more specific) CPV prefix, then the seed's priority, then rule id.
+-- Exclusion terms veto every match that rests on words - keyword matches and ambiguous CPV codes
+-- confirmed by a qualifier - of their category (or of all categories when the category is blank);
+-- only core CPV codes stand regardless of the wording.
 with rules as (
     select
         rule_id,
@@ -39,6 +41,7 @@ cpv_matches as (
     select distinct
         c.subject_type,
         c.subject_id,
+        s.subject_text,
         r.rule_id,
         r.category,
         r.kind,
@@ -58,6 +61,7 @@ keyword_matches as (
     select
         s.subject_type,
         s.subject_id,
+        s.subject_text,
         r.rule_id,
         r.category,
         r.kind,
@@ -67,13 +71,25 @@ keyword_matches as (
     inner join rules as r
         on r.kind = 'keyword'
        and {{ regex_contains('s.subject_text', 'r.pattern') }}
-    where not exists (
-        select 1
-        from rules as x
-        where x.kind = 'exclusion'
-          and (x.category is null or x.category = r.category)
-          and {{ regex_contains('s.subject_text', 'x.pattern') }}
-    )
+),
+
+matches as (
+    select * from cpv_matches
+    union all
+    select * from keyword_matches
+),
+
+unvetoed as (
+    select m.*
+    from matches as m
+    where m.kind = 'core'
+       or not exists (
+            select 1
+            from rules as x
+            where x.kind = 'exclusion'
+              and (x.category is null or x.category = m.category)
+              and {{ regex_contains('m.subject_text', 'x.pattern') }}
+        )
 ),
 
 ranked as (
@@ -83,15 +99,11 @@ ranked as (
             partition by subject_type, subject_id
             order by
                 case kind when 'core' then 1 when 'ambiguous' then 2 else 3 end,
-                length(pattern) desc,
+                case when kind in ('core', 'ambiguous') then length(pattern) else 0 end desc,
                 priority,
                 rule_id
         ) as match_rank
-    from (
-        select * from cpv_matches
-        union all
-        select * from keyword_matches
-    ) as m
+    from unvetoed
 )
 
 select
