@@ -353,9 +353,16 @@ def validate(
     row_counts: dict[str, int] = {}
 
     # Shares the DuckDB instance of any connection the caller holds on the working DB (a process can
-    # open a file through one instance only), so the memory limit is restored afterwards.
+    # open a file through one instance only), so the caller's memory limit is given back afterwards:
+    # RESET when it was DuckDB's default (exact), else the value as DuckDB reports it (0.1 GiB steps).
     con = duckdb.connect(str(settings.work_db))
     memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute("RESET memory_limit")
+    restore_memory_limit = (
+        "RESET memory_limit"
+        if con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == memory_limit
+        else f"SET memory_limit = '{memory_limit}'"
+    )
     try:
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         previous = _previous_counts(con)
@@ -417,7 +424,7 @@ def validate(
                 [[run_id, t, n, started] for t, n in row_counts.items()],
             )
     finally:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(restore_memory_limit)
         con.close()
 
     summary_path = gx_root(settings) / "uncommitted" / "run_summaries" / f"{run_id}.json"
