@@ -17,6 +17,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
+# Published, but with what the sources that worked gave: a monitor should still look.
+EXIT_PUBLISHED_WITH_FAILED_SOURCES = 4
 
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "Europe/London"
@@ -83,6 +85,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Published warehouse: {outcome.published.warehouse_path}")
     print(f"Parquet marts:       {settings.home / 'marts'}")
     print(f"Data Docs:           {outcome.validation.data_docs_index}")
+    if outcome.failed_sources:
+        print(f"WARNING published without fresh data from {', '.join(s.source for s in outcome.failed_sources)}")
+        return EXIT_PUBLISHED_WITH_FAILED_SOURCES
     return EXIT_OK
 
 
