@@ -209,22 +209,34 @@ def _needed_columns(suite: TableSuite, present: dict[str, str]) -> list[str]:
     return [c for c in present if c in needed]
 
 
+_DATETIME_TYPES = {"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE"}
+
+
 def _select_item(column: str, data_type: str) -> str:
+    """Dates and times leave DuckDB as naive UTC timestamps inside pandas' nanosecond range.
+
+    GX compares a datetime64[ns] column with the date window vectorised, but any other datetime
+    column one Python call per row (a minute per few million rows). A value outside 1678-2261
+    cannot be a datetime64[ns]; it is clamped to that edge, which still fails the window check.
+    """
     quoted = '"' + column.replace('"', '""') + '"'
-    # pandas cannot compare tz-aware timestamps with the plain datetimes of the date window.
-    if data_type == "TIMESTAMP WITH TIME ZONE":
-        return f"timezone('UTC', {quoted}) AS {quoted}"
-    return quoted
+    if data_type not in _DATETIME_TYPES:
+        return quoted
+    utc = f"timezone('UTC', {quoted})" if data_type == "TIMESTAMP WITH TIME ZONE" else f"CAST({quoted} AS TIMESTAMP)"
+    return f"least(greatest({utc}, TIMESTAMP '1678-01-01'), TIMESTAMP '2261-12-31') AS {quoted}"
 
 
 def _chunks(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], chunk_rows: int) -> Iterator[pd.DataFrame]:
     """The table's rows as DataFrames of at most about chunk_rows rows; at least one frame, even if empty."""
     select = ", ".join(_select_item(c, t) for c, t in columns.items())
+    datetimes = [c for c, t in columns.items() if t in _DATETIME_TYPES]
     con.execute(f"SELECT {select} FROM {table}")
     vectors = max(1, math.ceil(chunk_rows / _DUCKDB_VECTOR))
     first = True
     while True:
         frame = con.fetch_df_chunk(vectors)
+        for column in datetimes:
+            frame[column] = frame[column].astype("datetime64[ns]")
         if len(frame) == 0 and not first:
             return
         yield frame

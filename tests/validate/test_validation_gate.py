@@ -168,3 +168,21 @@ def test_only_the_newest_runs_are_kept_in_results_and_data_docs(settings):
     assert "run-a" not in report.data_docs_index.read_text()
     assert "run-c" in report.data_docs_index.read_text()
     assert sorted(p.stem for p in report.result_path.parent.glob("*.json")) == ["run-b", "run-c"]
+
+
+def test_dates_outside_the_plausible_window_fail_even_beyond_pandas_range(settings):
+    raw = [s for s in SUITES if s.table in ("raw.spend_payments", "raw.ocds_releases")]
+    execute(
+        settings,
+        "UPDATE raw.spend_payments SET payment_date = DATE '9999-12-31' WHERE source_row = 3",
+        "UPDATE raw.ocds_releases SET release_date = TIMESTAMPTZ '1970-01-01 00:00:00+00' WHERE release_id LIKE '%-1'",
+    )
+
+    report = validate(settings, suites=raw)
+
+    assert failures_by_table(report) == {
+        ("raw.spend_payments", "expect_column_values_to_be_between(payment_date)"),
+        ("raw.ocds_releases", "expect_column_values_to_be_between(release_date)"),
+    }
+    payment = next(f for f in report.failures if f.table == "raw.spend_payments")
+    assert payment.details.startswith("1 unexpected row(s)") and "2261-12-31" in payment.details
