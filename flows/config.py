@@ -13,7 +13,9 @@ from typing import Mapping
 
 DEFAULT_CONTRACTS_FINDER_URL = "https://www.contractsfinder.service.gov.uk"
 DEFAULT_FIND_A_TENDER_URL = "https://www.find-tender.service.gov.uk"
-DEFAULT_SPEND_FEEDS = "seeds/spend_feeds.csv"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The registry that ships with the project: the sample feeds of the seven WMCA councils and WMCA.
+BUNDLED_SPEND_FEEDS = PROJECT_ROOT / "seeds" / "spend_feeds.csv"
 
 
 class ConfigError(ValueError):
@@ -72,6 +74,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env.get("CONTRACTS_FINDER_URL") or DEFAULT_CONTRACTS_FINDER_URL, "CONTRACTS_FINDER_URL"
         ),
         find_a_tender_url=_base_url(env.get("FIND_A_TENDER_URL") or DEFAULT_FIND_A_TENDER_URL, "FIND_A_TENDER_URL"),
-        spend_feeds=Path(env.get("SPEND_FEEDS") or DEFAULT_SPEND_FEEDS),
+        spend_feeds=Path(env["SPEND_FEEDS"]) if env.get("SPEND_FEEDS") else BUNDLED_SPEND_FEEDS,
         retry_wait_cap_s=retry_wait_cap_s,
     )

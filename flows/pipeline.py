@@ -16,7 +16,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.config import Settings, load_settings
+from flows.config import BUNDLED_SPEND_FEEDS, Settings, load_settings
 from flows.database import working_db
 from flows.harvest import HarvestIncomplete, SourceUnreachable, date_windows, harvest, resolve_range
 from flows.http import FetchError
@@ -253,20 +253,21 @@ def publish_flow() -> tuple[ValidationReport, PublishResult | None]:
 # --- the nightly run ------------------------------------------------------------------------------
 
 @flow(name="nightly-run", flow_run_name="procurement run")
-def nightly_run(sample: bool = False, since: datetime | None = None, until: datetime | None = None,
-                feeds_path: str | None = None) -> RunOutcome:
+def nightly_run(sample: bool = False, since: datetime | None = None, until: datetime | None = None) -> RunOutcome:
     """Ingest every source, build, validate and publish; with `sample`, on the bundled feeds offline."""
     settings = load_settings()
     outcome = RunOutcome(run_id=str(flow_run.get_id() or uuid.uuid4()))
     logger = get_run_logger()
     with run_lock(settings), ExitStack() as stack:
-        feeds = read_registry(feeds_path or settings.spend_feeds)
         if sample:
+            # Offline whatever SPEND_FEEDS says: the bundled registry, fetched from loopback.
             server = stack.enter_context(running(FeedServer.from_feeds()))
             settings = settings.with_urls(server.base_url, server.base_url)
-            feeds = sample_feeds(feeds, server)
+            feeds = sample_feeds(read_registry(BUNDLED_SPEND_FEEDS), server)
             sample_from, sample_to = sample_manifest()
             since, until = since or sample_from, until or sample_to
+        else:
+            feeds = read_registry(settings.spend_feeds)
         with working_db(settings) as con:
             start_run(con, outcome.run_id, "sample" if sample else "live")
         for source in (CONTRACTS_FINDER, FIND_A_TENDER):
