@@ -186,3 +186,8 @@ def test_dates_outside_the_plausible_window_fail_even_beyond_pandas_range(settin
     }
     payment = next(f for f in report.failures if f.table == "raw.spend_payments")
     assert payment.details.startswith("1 unexpected row(s)") and "2261-12-31" in payment.details
+
+
+def test_run_ids_that_could_escape_the_results_folder_are_refused(settings):
+    with pytest.raises(ValueError, match="run id"):
+        validate(settings, run_id="../../elsewhere")
