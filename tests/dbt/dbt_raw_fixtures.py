@@ -77,3 +77,57 @@ def query(settings, sql: str, params: list | None = None) -> list[tuple]:
 def load_raw(settings, fill) -> None:
     with working_db(settings) as con:
         fill(con)
+
+
+# Hand-made council payments used with the eight real Contracts Finder releases: payees written the way
+# councils write them, matching (or not) the suppliers of those notices.
+WMCA = {
+    "birmingham": ("Birmingham City Council", "E08000025"),
+    "coventry": ("Coventry City Council", "E08000026"),
+    "dudley": ("Dudley Metropolitan Borough Council", "E08000027"),
+    "sandwell": ("Sandwell Metropolitan Borough Council", "E08000028"),
+    "solihull": ("Solihull Metropolitan Borough Council", "E08000029"),
+    "walsall": ("Walsall Council", "E08000030"),
+    "wolverhampton": ("City of Wolverhampton Council", "E08000031"),
+}
+FIRST = "landing/local_spend/birmingham/2025-04.csv"
+REPUBLISHED = "landing/local_spend/birmingham/2025-04-and-05.csv"
+OTHERS = "landing/local_spend/{}/2025-06.csv"
+EARLY, LATE = "2026-01-01 00:00:00+00", "2026-02-01 00:00:00+00"
+
+
+def hand_made_payments() -> list[dict]:
+    d = date
+    return [
+        # Birmingham's April file.
+        payment("birmingham", FIRST, 2, d(2025, 4, 3), "1000.00", "Hennessy Flooring Limited", transaction_number="T100",
+                description="Floor repairs", loaded_at=EARLY),
+        payment("birmingham", FIRST, 3, d(2025, 4, 3), "500.00", "Zuhlke Engineering Ltd", transaction_number="T101",
+                company_number="04103211", loaded_at=EARLY),
+        payment("birmingham", FIRST, 4, d(2025, 4, 4), "250.00", None, transaction_number="T102",
+                description="Heat pump servicing", loaded_at=EARLY),
+        payment("birmingham", FIRST, 5, d(2025, 4, 5), "-100.00", "Local Builders Ltd", transaction_number="T103",
+                postcode="CV1 2GN", loaded_at=EARLY),
+        payment("birmingham", FIRST, 6, d(2025, 4, 5), "-100.00", "Local Builders Ltd", transaction_number="T103",
+                postcode="CV1 2GN", loaded_at=EARLY),
+        # The same lines republished in a later file, plus one new May line without a transaction number.
+        payment("birmingham", REPUBLISHED, 2, d(2025, 4, 3), "1000.00", "HENNESSY FLOORING LTD",
+                transaction_number="T100", description="Floor repairs", loaded_at=LATE),
+        payment("birmingham", REPUBLISHED, 3, d(2025, 4, 5), "-100.00", "Local Builders Limited",
+                transaction_number="T103", postcode="CV1 2GN", loaded_at=LATE),
+        payment("birmingham", REPUBLISHED, 4, d(2025, 4, 5), "-100.00", "Local Builders Ltd", transaction_number="T103",
+                postcode="CV1 2GN", loaded_at=LATE),
+        payment("birmingham", REPUBLISHED, 5, d(2025, 5, 2), "80.00", "Acme Recycling Ltd",
+                description="Recycling credits", company_number="SC123456", loaded_at=LATE),
+        # One line for each other WMCA council.
+        payment("coventry", OTHERS.format("coventry"), 2, d(2025, 6, 1), "300.00", "Aker Systems Limited",
+                transaction_number="C1"),
+        payment("dudley", OTHERS.format("dudley"), 2, d(2025, 6, 1), "400.00", "McManus Flooring", transaction_number="D1"),
+        payment("sandwell", OTHERS.format("sandwell"), 2, d(2025, 6, 1), "500.00", "LGM Ltd", transaction_number="S1"),
+        payment("solihull", OTHERS.format("solihull"), 2, d(2025, 6, 1), "600.00", "Mystery Supplier",
+                transaction_number="SO1", description="Electric vehicle lease"),
+        payment("walsall", OTHERS.format("walsall"), 2, d(2025, 6, 1), "700.00", "Landmark International School",
+                transaction_number="W1"),
+        payment("wolverhampton", OTHERS.format("wolverhampton"), 2, d(2025, 6, 1), "800.00", "The Hennessy Flooring Ltd.",
+                transaction_number="WO1"),
+    ]

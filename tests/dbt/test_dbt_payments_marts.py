@@ -5,88 +5,21 @@ worked out in the comments from those rows and the fixtures' notices."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from dbt_raw_fixtures import (
-    contracts_finder_releases,
-    insert_payments,
-    insert_publishers,
-    insert_releases,
-    load_raw,
-    payment,
-    query,
-)
+from dbt_raw_fixtures import WMCA, insert_payments, make_settings, payment, query
+from flows.database import working_db
 from flows.transform import TransformError, build
-
-WMCA = {
-    "birmingham": ("Birmingham City Council", "E08000025"),
-    "coventry": ("Coventry City Council", "E08000026"),
-    "dudley": ("Dudley Metropolitan Borough Council", "E08000027"),
-    "sandwell": ("Sandwell Metropolitan Borough Council", "E08000028"),
-    "solihull": ("Solihull Metropolitan Borough Council", "E08000029"),
-    "walsall": ("Walsall Council", "E08000030"),
-    "wolverhampton": ("City of Wolverhampton Council", "E08000031"),
-}
-FIRST = "landing/local_spend/birmingham/2025-04.csv"
-REPUBLISHED = "landing/local_spend/birmingham/2025-04-and-05.csv"
-OTHERS = "landing/local_spend/{}/2025-06.csv"
-EARLY, LATE = "2026-01-01 00:00:00+00", "2026-02-01 00:00:00+00"
-
-
-def raw_payments() -> list[dict]:
-    d = date
-    return [
-        # Birmingham's April file.
-        payment("birmingham", FIRST, 2, d(2025, 4, 3), "1000.00", "Hennessy Flooring Limited", transaction_number="T100",
-                description="Floor repairs", loaded_at=EARLY),
-        payment("birmingham", FIRST, 3, d(2025, 4, 3), "500.00", "Zuhlke Engineering Ltd", transaction_number="T101",
-                company_number="04103211", loaded_at=EARLY),
-        payment("birmingham", FIRST, 4, d(2025, 4, 4), "250.00", None, transaction_number="T102",
-                description="Heat pump servicing", loaded_at=EARLY),
-        payment("birmingham", FIRST, 5, d(2025, 4, 5), "-100.00", "Local Builders Ltd", transaction_number="T103",
-                postcode="CV1 2GN", loaded_at=EARLY),
-        payment("birmingham", FIRST, 6, d(2025, 4, 5), "-100.00", "Local Builders Ltd", transaction_number="T103",
-                postcode="CV1 2GN", loaded_at=EARLY),
-        # The same lines republished in a later file, plus one new May line without a transaction number.
-        payment("birmingham", REPUBLISHED, 2, d(2025, 4, 3), "1000.00", "HENNESSY FLOORING LTD",
-                transaction_number="T100", description="Floor repairs", loaded_at=LATE),
-        payment("birmingham", REPUBLISHED, 3, d(2025, 4, 5), "-100.00", "Local Builders Limited",
-                transaction_number="T103", postcode="CV1 2GN", loaded_at=LATE),
-        payment("birmingham", REPUBLISHED, 4, d(2025, 4, 5), "-100.00", "Local Builders Ltd", transaction_number="T103",
-                postcode="CV1 2GN", loaded_at=LATE),
-        payment("birmingham", REPUBLISHED, 5, d(2025, 5, 2), "80.00", "Acme Recycling Ltd",
-                description="Recycling credits", company_number="SC123456", loaded_at=LATE),
-        # One line for each other WMCA council.
-        payment("coventry", OTHERS.format("coventry"), 2, d(2025, 6, 1), "300.00", "Aker Systems Limited",
-                transaction_number="C1"),
-        payment("dudley", OTHERS.format("dudley"), 2, d(2025, 6, 1), "400.00", "McManus Flooring", transaction_number="D1"),
-        payment("sandwell", OTHERS.format("sandwell"), 2, d(2025, 6, 1), "500.00", "LGM Ltd", transaction_number="S1"),
-        payment("solihull", OTHERS.format("solihull"), 2, d(2025, 6, 1), "600.00", "Mystery Supplier",
-                transaction_number="SO1", description="Electric vehicle lease"),
-        payment("walsall", OTHERS.format("walsall"), 2, d(2025, 6, 1), "700.00", "Landmark International School",
-                transaction_number="W1"),
-        payment("wolverhampton", OTHERS.format("wolverhampton"), 2, d(2025, 6, 1), "800.00", "The Hennessy Flooring Ltd.",
-                transaction_number="WO1"),
-    ]
 
 
 @pytest.fixture(scope="module")
-def built(fresh_home):
-    def fill(con):
-        for name, release in contracts_finder_releases():
-            insert_releases(con, "contracts_finder", [release], f"landing/contracts_finder/{name}")
-        # Birmingham publishes two files, so the registry has two rows for it.
-        insert_publishers(con, [(pid, name, lad) for pid, (name, lad) in WMCA.items()] + [
-            ("birmingham", "Birmingham City Council", "E08000025")])
-        insert_payments(con, raw_payments())
-
-    load_raw(fresh_home, fill)
-    build(fresh_home)
-    return fresh_home
-
+def built(awards_and_payments):
+    settings, _ = awards_and_payments
+    return settings
 
 def payments(settings):
     rows = query(settings, """
@@ -182,11 +115,17 @@ def test_marts_reconcile(built):
         ("low_emission_transport", Decimal("600.00"), Decimal("600.00"))]
 
 
-def test_a_failing_test_is_named_in_the_transform_error(built):
-    # A payment from a publisher missing from the registry breaks fct_payments' relationship test.
-    load_raw(built, lambda con: insert_payments(con, [
-        payment("nowhere", "landing/local_spend/nowhere/x.csv", 2, date(2025, 6, 1), "1.00", "X", transaction_number="N1")]))
+def test_a_failing_test_is_named_in_the_transform_error(built, tmp_path):
+    # On a copy of the built database, a raw payment line that never reached fct_payments breaks the
+    # raw-to-facts reconciliation; running just that test must fail and name it.
+    copy = make_settings(tmp_path)
+    with working_db(built) as con:
+        con.execute("CHECKPOINT")  # everything into the main file before copying it
+    shutil.copy(built.work_db, copy.work_db)
+    with working_db(copy) as con:
+        insert_payments(con, [payment("birmingham", "landing/late.csv", 2, date(2025, 6, 1), "1.00", "X",
+                                      transaction_number="N1")])
     with pytest.raises(TransformError) as caught:
-        build(built, select="int_spend__payments_ranked+")
-    assert "relationships_fct_payments_publisher_id" in str(caught.value)
-    assert any("fct_payments" in f for f in caught.value.failures)
+        build(copy, select="assert_raw_payments_reconcile")
+    assert "assert_raw_payments_reconcile" in str(caught.value)
+    assert caught.value.failures == ["test assert_raw_payments_reconcile: fail (Got 1 result, configured to fail if != 0)"]
