@@ -162,6 +162,11 @@ COMMANDS = {
 }
 
 
+# Commands that write under PROCUREMENT_HOME take the run lock for their whole length; `run` takes
+# it inside its flow (so that scheduled runs hold it too) and only checks it here, before Prefect starts.
+LOCKED_COMMANDS = {"ingest", "transform", "validate", "publish"}
+
+
 def main(argv: list[str] | None = None) -> int:
     load_dotenv(override=False)
     args = build_parser().parse_args(argv)
@@ -176,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     configure(settings)
     try:
+        if args.command in LOCKED_COMMANDS:
+            with run_lock(settings):
+                return COMMANDS[args.command](settings, args)
         return COMMANDS[args.command](settings, args)
     except RunLockedError as exc:
         print(f"procurement: {exc}", file=sys.stderr)

@@ -1,3 +1,5 @@
+"""Fixtures for the validation gate, publishing and the run lock: a working DB of hand-made tables."""
+
 from pathlib import Path
 
 import duckdb
