@@ -1,0 +1,389 @@
+"""Benchmark the pipeline at a given size against the physical limit and two peers; write RESULTS.md.
+
+    python -m benchmarks.run --rows 100000                      # quick check, under a minute
+    python -m benchmarks.run --rows 10000000 --files 300 --releases 1000000
+
+Data is generated (benchmarks/generate.py) under --data-root (default /tmp/bench/<rows>) unless already
+there. Every stage runs in its own child process, so each stage's peak memory is exactly that process's
+peak RSS (and that of any process it starts), read from the kernel's rusage. Stages:
+
+  pipeline (the plain functions the Prefect flows wrap, in order, on one PROCUREMENT_HOME):
+    spend ingest    every registry row: read the landed file, parse, load raw.spend_payments + ledger
+    ocds load       every landed release package into raw.ocds_releases (flows/raw/ocds_releases.py)
+    transform       dbt build of the whole project
+    validate        Great Expectations over the working DB
+    publish         the marts copied into warehouse.duckdb and Parquet
+  incremental night: the same five stages after one new monthly spend file and one day of notices
+  peers, on the same files:
+    duckdb read_csv  the landed CSV files straight into tables, all VARCHAR, no mapping or cleaning
+    pandas           pandas.read_csv per file with the same cleaning, concatenated, written to DuckDB
+    ocds compile     --ocds-compare releases: the project's load + dbt OCDS models vs `ocdskit compile`
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+RELEASE_SCHEMA = Path("/work/shared/ocds/release-schema.json")
+OCDS_COMPILE_SELECT = "+int_ocds__compiled_releases +int_ocds__compiled_awards"
+
+
+# ---------------------------------------------------------------------------------------------- stages
+# Each stage runs in a child process: `python -m benchmarks.run --stage NAME --data DIR --home DIR`.
+# It returns how many input units it handled (rows, releases); the parent times it and reads peak RSS.
+
+
+def _settings(home: Path, registry: Path | None = None):
+    from flows.config import load_settings
+
+    env = {"PROCUREMENT_HOME": str(home)}
+    if registry is not None:
+        env["SPEND_FEEDS"] = str(registry)
+    return load_settings(env)
+
+
+def stage_spend_ingest(data: Path, home: Path, registry_name: str = "spend_feeds.csv") -> int:
+    from flows.database import working_db
+    from flows.spend import ingest_feed, read_registry, record_publishers
+    from flows.spend.layout import load_synonyms
+
+    settings = _settings(home, data / registry_name)
+    feeds = read_registry(settings.spend_feeds)
+    synonyms = load_synonyms()
+    rows = 0
+    with working_db(settings) as con:
+        record_publishers(con, feeds)
+        for feed in feeds:
+            result = ingest_feed(con, settings, feed, synonyms=synonyms)
+            if result.status not in ("loaded", "unchanged"):
+                raise RuntimeError(f"{feed.url}: {result.status}: {result.message}")
+            rows += result.rows_read if result.status == "loaded" else 0
+    return rows
+
+
+def package_files(folder: Path, limit: int | None = None) -> list[tuple[str, Path]]:
+    """(source, path) of every landed package under folder/ocds, both sources interleaved; `limit`
+    keeps the first files of each source holding about that many releases in all."""
+    out = []
+    for source in ("contracts_finder", "find_a_tender"):
+        paths = sorted((folder / "ocds" / source).glob("packages-*.json"))
+        if limit is not None:
+            manifest = json.loads((folder / "manifest.json").read_text())
+            share = 2 / 3 if source == "contracts_finder" else 1 / 3
+            paths = paths[:max(1, round(limit * share / manifest["package_size"]))]
+        out += [(source, path) for path in paths]
+    return out
+
+
+def stage_ocds_load(data: Path, home: Path, folder: str = "", limit: int | None = None) -> int:
+    from flows.database import working_db
+    from flows.raw.ocds_releases import load_releases
+
+    settings = _settings(home)
+    seen = 0
+    with working_db(settings) as con:
+        for source, path in package_files(data / folder, limit):
+            package = json.loads(path.read_bytes())
+            seen += load_releases(con, source, package["releases"], str(path.relative_to(data))).seen
+    return seen
+
+
+def stage_transform(data: Path, home: Path) -> int:
+    from flows.transform import build
+
+    return len(build(_settings(home)).nodes)
+
+
+def stage_validate(data: Path, home: Path) -> int:
+    from flows.validate import validate
+
+    report = validate(_settings(home), run_id="bench")
+    if not report.passed:
+        raise RuntimeError("validation failed: " + "; ".join(report.failed_expectations[:5]))
+    return report.expectations_evaluated
+
+
+def stage_publish(data: Path, home: Path) -> int:
+    from flows.publish import publish
+
+    return sum(publish(_settings(home), run_id="bench").row_counts.values())
+
+
+def stage_spend_ingest_next(data: Path, home: Path) -> int:
+    return stage_spend_ingest(data, home, "spend_feeds_next.csv")
+
+
+def stage_ocds_load_next(data: Path, home: Path) -> int:
+    return stage_ocds_load(data, home, "increment")
+
+
+def csv_files(data: Path) -> list[Path]:
+    return sorted(p for p in (data / "spend").iterdir() if p.suffix == ".csv")
+
+
+def stage_duckdb_read_csv(data: Path, home: Path) -> int:
+    """The physical limit: each file's cells straight into a table, as text, nothing mapped or cleaned.
+    Files are read in groups of one layout, as DuckDB needs one column count per read."""
+    import duckdb
+
+    home.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(home / "limit.duckdb"))
+    groups: dict[tuple[str, str], list[str]] = {}
+    for path in csv_files(data):
+        head = path.read_bytes()[:4096]
+        try:
+            head.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            encoding = "latin-1"
+        groups.setdefault((path.name.split("-")[0], encoding), []).append(str(path))
+    rows = 0
+    for index, ((_, encoding), paths) in enumerate(sorted(groups.items())):
+        con.execute(
+            f"CREATE OR REPLACE TABLE limit_{index} AS SELECT * FROM read_csv($paths, header = false, "
+            "all_varchar = true, null_padding = true, strict_mode = false, encoding = $encoding)",
+            {"paths": paths, "encoding": encoding},
+        )
+        rows += con.execute(f"SELECT count(*) FROM limit_{index}").fetchone()[0]
+    con.close()
+    return rows
+
+
+def stage_pandas(data: Path, home: Path) -> int:
+    from benchmarks.pandas_peer import ingest_with_pandas
+
+    return ingest_with_pandas(data, home / "pandas.duckdb")
+
+
+def stage_ocds_compile_project(data: Path, home: Path, limit: int) -> int:
+    from flows.transform import build
+
+    releases = stage_ocds_load(data, home, limit=limit)
+    build(_settings(home), select=OCDS_COMPILE_SELECT)
+    return releases
+
+
+def stage_ocdskit(data: Path, home: Path, limit: int) -> int:
+    """`ocdskit compile` over the same package files, fed on standard input as its documentation shows."""
+    home.mkdir(parents=True, exist_ok=True)
+    files = package_files(data, limit)
+    ocdskit = Path(sys.executable).with_name("ocdskit")
+    with (home / "ocdskit-compiled.json").open("wb") as out:
+        process = subprocess.Popen([str(ocdskit), "compile", "--schema", str(RELEASE_SCHEMA)],
+                                   stdin=subprocess.PIPE, stdout=out)
+        releases = 0
+        for _, path in files:
+            body = path.read_bytes()
+            releases += body.count(b'"ocid":')
+            process.stdin.write(body)
+        process.stdin.close()
+        if process.wait() != 0:
+            raise RuntimeError(f"ocdskit compile exited {process.returncode}")
+    return releases
+
+
+STAGES: dict[str, Callable[..., int]] = {
+    "spend_ingest": stage_spend_ingest, "ocds_load": stage_ocds_load, "transform": stage_transform,
+    "validate": stage_validate, "publish": stage_publish,
+    "spend_ingest_next": stage_spend_ingest_next, "ocds_load_next": stage_ocds_load_next,
+    "duckdb_read_csv": stage_duckdb_read_csv, "pandas": stage_pandas,
+    "ocds_compile_project": stage_ocds_compile_project, "ocdskit": stage_ocdskit,
+}
+PIPELINE = ("spend_ingest", "ocds_load", "transform", "validate", "publish")
+INCREMENT = ("spend_ingest_next", "ocds_load_next", "transform", "validate", "publish")
+
+
+def child_main(stage: str, data: Path, home: Path, limit: int | None) -> None:
+    started = time.perf_counter()
+    kwargs = {"limit": limit} if stage in ("ocds_compile_project", "ocdskit") else {}
+    units = STAGES[stage](data, home, **kwargs)
+    seconds = time.perf_counter() - started
+    peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    print("BENCH " + json.dumps({"stage": stage, "units": units, "seconds": seconds, "peak_kb": peak_kb}))
+
+
+# ---------------------------------------------------------------------------------------------- parent
+
+
+def run_stage(stage: str, data: Path, home: Path, limit: int | None = None) -> dict[str, Any]:
+    """Run one stage in a child process; its wall time includes the interpreter and imports."""
+    command = [sys.executable, "-m", "benchmarks.run", "--stage", stage, "--data", str(data), "--home", str(home)]
+    if limit is not None:
+        command += ["--limit", str(limit)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    started = time.perf_counter()
+    process = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    lines = [line for line in process.stdout.splitlines() if line.startswith("BENCH ")]
+    if process.returncode != 0 or not lines:
+        sys.stderr.write(process.stdout[-3000:] + process.stderr[-5000:])
+        raise SystemExit(f"stage {stage} failed (exit {process.returncode})")
+    result = json.loads(lines[-1][len("BENCH "):])
+    result["wall"] = wall
+    print(f"  {stage:<22} {wall:8.1f} s  {result['units']:>10,} units  peak {result['peak_kb'] / 1024:7.0f} MiB",
+          flush=True)
+    return result
+
+
+def machine() -> dict[str, str]:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")))
+    import duckdb
+    return {"nproc": str(os.cpu_count()), "memory": f"{mem_kb / 1024 / 1024:.1f} GiB", "cpu": model,
+            "python": platform.python_version(), "duckdb": duckdb.__version__,
+            "loadavg": Path("/proc/loadavg").read_text().strip()}
+
+
+def ensure_data(data: Path, args: argparse.Namespace) -> dict[str, Any]:
+    manifest_path = data / "manifest.json"
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+        if (manifest["rows"], manifest["files"], manifest["releases"]) == (args.rows, args.files, args.releases):
+            return manifest
+        shutil.rmtree(data)
+    from benchmarks.generate import generate
+
+    print(f"generating {data} ...", flush=True)
+    started = time.perf_counter()
+    manifest = generate(data, args.rows, args.files, args.publishers or min(args.files, 250), args.releases,
+                        1000, progress=lambda text: print("  " + text, flush=True))
+    print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
+    return manifest
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    data = args.data_root or Path(f"/tmp/bench/{args.rows}")
+    manifest = ensure_data(data, args)
+    work = data / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    home = work / "home"
+    loadavg_before = Path("/proc/loadavg").read_text().strip()
+    print(f"pipeline on {args.rows:,} payment lines in {args.files} files, {args.releases:,} releases", flush=True)
+    full = {stage: run_stage(stage, data, home) for stage in PIPELINE}
+    print("incremental night", flush=True)
+    night = {stage: run_stage(stage, data, home) for stage in INCREMENT}
+    print("peers on the same files", flush=True)
+    peers = {stage: run_stage(stage, data, work / stage) for stage in ("duckdb_read_csv", "pandas")}
+    compare = min(args.ocds_compare, args.releases)
+    for stage in ("ocds_compile_project", "ocdskit"):
+        peers[stage] = run_stage(stage, data, work / stage, limit=compare)
+    return {"manifest": manifest, "full": full, "night": night, "peers": peers, "machine": machine(),
+            "loadavg_before": loadavg_before, "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "ocds_compare": compare}
+
+
+def _row(name: str, r: dict[str, Any], unit: str) -> str:
+    rate = r["units"] / r["wall"] if r["wall"] else 0
+    return f"| {name} | {r['wall']:.1f} | {r['units']:,} {unit} | {rate:,.0f} | {r['peak_kb'] / 1024:,.0f} |"
+
+
+def report(result: dict[str, Any]) -> str:
+    m, full, night, peers = result["manifest"], result["full"], result["night"], result["peers"]
+    units = {"spend_ingest": "lines", "ocds_load": "releases", "transform": "nodes", "validate": "expectations",
+             "publish": "mart rows", "spend_ingest_next": "new lines", "ocds_load_next": "releases",
+             "duckdb_read_csv": "CSV records", "pandas": "lines", "ocds_compile_project": "releases",
+             "ocdskit": "releases"}
+    total_full = sum(r["wall"] for r in full.values())
+    total_night = sum(r["wall"] for r in night.values())
+    peak_full = max(r["peak_kb"] for r in full.values()) / 1024
+    lines = [
+        f"### {m['rows']:,} payment lines in {m['files']} files ({m['publishers']} publishers), "
+        f"{m['releases']:,} OCDS releases",
+        "",
+        f"Measured {result['when']} on {result['machine']['nproc']} CPUs ({result['machine']['cpu']}), "
+        f"{result['machine']['memory']} RAM, Python {result['machine']['python']}, DuckDB "
+        f"{result['machine']['duckdb']}. Load average before: `{result['loadavg_before']}`, after: "
+        f"`{result['machine']['loadavg']}` (the machine was shared).",
+        "",
+        "| stage | wall s | handled | per s | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|",
+        *[_row(f"full: {name}", r, units[name]) for name, r in full.items()],
+        f"| **full run** | **{total_full:.1f}** | | | **{peak_full:,.0f}** |",
+        *[_row(f"night: {name}", r, units[name]) for name, r in night.items()],
+        f"| **incremental night** | **{total_night:.1f}** | | | "
+        f"**{max(r['peak_kb'] for r in night.values()) / 1024:,.0f}** |",
+        *[_row(f"peer: {name}", r, units[name]) for name, r in peers.items()],
+        "",
+    ]
+    ingest = full["spend_ingest"]["wall"]
+    limit = peers["duckdb_read_csv"]["wall"]
+    pandas = peers["pandas"]["wall"]
+    project_ocds = peers["ocds_compile_project"]["wall"]
+    ocdskit = peers["ocdskit"]["wall"]
+    lines += [
+        "| ratio | value | target | met |",
+        "|---|---:|---|---|",
+        f"| spend ingest / DuckDB read_csv (limit) | {ingest / limit:.1f}x | within 2x | {'yes' if ingest <= 2 * limit else 'no'} |",
+        f"| pandas / spend ingest | {pandas / ingest:.2f}x | >= 2x | {'yes' if pandas >= 2 * ingest else 'no'} |",
+        f"| ocdskit compile / project OCDS compile ({result['ocds_compare']:,} releases) | "
+        f"{ocdskit / project_ocds:.2f}x | >= 10x | {'yes' if ocdskit >= 10 * project_ocds else 'no'} |",
+        f"| full run / incremental night | {total_full / total_night:.1f}x | >= 10x | "
+        f"{'yes' if total_full >= 10 * total_night else 'no'} |",
+        f"| incremental night | {total_night:.1f} s | < 60 s | {'yes' if total_night < 60 else 'no'} |",
+        f"| full run | {total_full:.1f} s | < 600 s (at 10M + 1M) | {'yes' if total_full < 600 else 'no'} |",
+        f"| peak memory | {peak_full:,.0f} MiB | < 4096 MiB | {'yes' if peak_full < 4096 else 'no'} |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_results(section: str, rows: int) -> None:
+    """Keep one section per size in RESULTS.md, replacing an older section of the same size."""
+    header = "# Benchmark results\n\nWritten by `python -m benchmarks.run`; one section per size, newest run of each.\n\n"
+    sections: dict[int, str] = {}
+    if RESULTS.exists():
+        for chunk in RESULTS.read_text().split("<!-- size ")[1:]:
+            size, _, body = chunk.partition(" -->\n")
+            sections[int(size)] = body.rstrip() + "\n"
+    sections[rows] = section
+    RESULTS.write_text(header + "\n".join(f"<!-- size {size} -->\n{body}" for size, body in sorted(sections.items())))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--files", type=int, default=300)
+    parser.add_argument("--publishers", type=int, default=None)
+    parser.add_argument("--releases", type=int, default=None, help="default rows / 10")
+    parser.add_argument("--ocds-compare", type=int, default=20_000,
+                        help="releases compiled by both the project and ocdskit (ocdskit takes ~0.3 ms each)")
+    parser.add_argument("--data-root", type=Path, default=None, help="default /tmp/bench/<rows>")
+    parser.add_argument("--no-results", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--limit", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.stage:
+        child_main(args.stage, args.data, args.home, args.limit)
+        return 0
+    if args.releases is None:
+        args.releases = args.rows // 10
+    section = report(measure(args))
+    print()
+    print(section)
+    if not args.no_results:
+        write_results(section, args.rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
