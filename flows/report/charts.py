@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
 import plotly.graph_objects as go
@@ -34,9 +34,11 @@ def fmt_share(value: float | None) -> str:
 
 
 def fmt_gbp(value: Decimal | None) -> str:
+    """Whole pounds, halves rounded away from zero as people round money (not to even)."""
     if value is None:
         return "–"
-    return f"-£{-value:,.0f}" if value < 0 else f"£{value:,.0f}"
+    pounds = abs(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return f"-£{pounds:,}" if value < 0 else f"£{pounds:,}"
 
 
 def category_label(category: str) -> str:

@@ -29,11 +29,10 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture
-def synthetic(tmp_path: Path) -> Settings:
-    """A home whose published warehouse is the small hand-built one."""
-    home = tmp_path / "home"
-    home.mkdir()
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Settings:
+    """A home whose published warehouse is the small hand-built one (tests only read it)."""
+    home = tmp_path_factory.mktemp("report-synthetic")
     make_warehouse(home / "warehouse.duckdb")
     return load_settings({"PROCUREMENT_HOME": str(home)})
 
