@@ -3,11 +3,21 @@
 -- without a transaction number, date, amount, payee and description. Lines that repeat inside one file
 -- are genuine repeat payments: the k-th such line of each file is matched only with the k-th line of
 -- the other files, and copy_rank 1 is the copy in the earliest-loaded file.
-with payments as (
+-- Names are normalised once per distinct spelling, not once per line (a few thousand payees pay
+-- millions of lines).
+with payees as (
     select
-        *,
+        supplier_name,
         {{ normalise_name('supplier_name') }} as payee_normalised
-    from {{ ref('stg_spend__payments') }}
+    from (select distinct supplier_name from {{ ref('stg_spend__payments') }} where supplier_name is not null) as names
+),
+
+payments as (
+    select
+        p.*,
+        n.payee_normalised
+    from {{ ref('stg_spend__payments') }} as p
+    left join payees as n on n.supplier_name = p.supplier_name
 ),
 
 files as (
