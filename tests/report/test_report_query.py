@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -89,3 +91,11 @@ def test_a_missing_warehouse_says_to_run_the_pipeline(tmp_path):
     settings = load_settings({"PROCUREMENT_HOME": str(tmp_path / "empty")})
     with pytest.raises(ReportError, match=r"no published warehouse at .*run `procurement run` first"):
         run_query(settings, "SELECT 1")
+
+
+def test_every_query_in_the_example_page_runs_on_a_contract_shaped_warehouse(synthetic):
+    page = (Path(__file__).resolve().parents[2] / "docs" / "example-queries.md").read_text(encoding="utf-8")
+    queries = re.findall(r"```sql\n(.*?)```", page, flags=re.S)
+    assert len(queries) >= 8
+    for sql in queries:
+        assert run_query(synthetic, sql).rstrip().endswith(("row)", "rows)")), sql
