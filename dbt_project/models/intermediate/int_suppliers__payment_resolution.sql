@@ -9,6 +9,13 @@ with payments as (
       and (payee_normalised is not null or company_number is not null)
 ),
 
+-- Resolution depends only on the payee's (name, company number, VAT number): resolve each distinct
+-- identity once, then hand the result to every payment with that identity.
+payees as (
+    select distinct payee_normalised, company_number, vat_number
+    from payments
+),
+
 directory as (
     select supplier_key, company_number, vat_number
     from {{ ref('int_suppliers__directory') }}
@@ -26,26 +33,40 @@ by_name as (
     from {{ ref('int_ocds__award_suppliers') }}
     where name_normalised is not null
     group by name_normalised
+),
+
+resolved as (
+    select
+        p.payee_normalised,
+        p.company_number,
+        p.vat_number,
+        case
+            when d.supplier_key is not null then d.supplier_key
+            when v.supplier_key is not null then v.supplier_key
+            when n.supplier_key is not null then n.supplier_key
+            when coalesce(p.company_number, c.company_number) is not null
+                then 'GB-COH-' || coalesce(p.company_number, c.company_number)
+            else 'NAME-' || p.payee_normalised
+        end as supplier_key,
+        case
+            when d.supplier_key is not null then 'company_number'
+            when v.supplier_key is not null then 'vat_number'
+            when n.supplier_key is not null then 'name'
+            else 'unmatched'
+        end as match_method
+    from payees as p
+    left join directory as d on d.company_number = p.company_number
+    left join by_vat as v on v.vat_number = p.vat_number
+    left join by_name as n on n.name_normalised = p.payee_normalised
+    left join {{ ref('int_suppliers__company_number_by_name') }} as c on c.name_normalised = p.payee_normalised
 )
 
 select
     p.payment_key,
-    case
-        when d.supplier_key is not null then d.supplier_key
-        when v.supplier_key is not null then v.supplier_key
-        when n.supplier_key is not null then n.supplier_key
-        when coalesce(p.company_number, c.company_number) is not null
-            then 'GB-COH-' || coalesce(p.company_number, c.company_number)
-        else 'NAME-' || p.payee_normalised
-    end as supplier_key,
-    case
-        when d.supplier_key is not null then 'company_number'
-        when v.supplier_key is not null then 'vat_number'
-        when n.supplier_key is not null then 'name'
-        else 'unmatched'
-    end as match_method
+    r.supplier_key,
+    r.match_method
 from payments as p
-left join directory as d on d.company_number = p.company_number
-left join by_vat as v on v.vat_number = p.vat_number
-left join by_name as n on n.name_normalised = p.payee_normalised
-left join {{ ref('int_suppliers__company_number_by_name') }} as c on c.name_normalised = p.payee_normalised
+inner join resolved as r
+    on r.payee_normalised is not distinct from p.payee_normalised
+   and r.company_number is not distinct from p.company_number
+   and r.vat_number is not distinct from p.vat_number
