@@ -13,6 +13,7 @@ import requests
 from flows.config import Settings
 from flows.http import Fetched, FetchError, RetryPolicy
 from flows.landing import LandedFile, land
+from flows.spend.fast import stage_bulk
 from flows.spend.fetch import DEFAULT_MAX_BYTES, FeedError, fetch_feed
 from flows.spend.layout import LayoutError, Synonyms, load_synonyms, sniff_kind
 from flows.spend.load import LedgerRow, ensure_tables, insert_ledger, previous_version, replace_feed_rows
@@ -136,8 +137,10 @@ def ingest_feed(
         body = fetched.body
         source_file = _land(con, settings, feed, fetched).relative_path
 
+    # Ordinary lines of a CSV file are parsed in bulk by DuckDB; everything else row by row in Python.
+    bulk = stage_bulk(con, body, synonyms)
     try:
-        parsed = parse_file(body, feed.url, synonyms)
+        parsed = bulk.parsed if bulk is not None else parse_file(body, feed.url, synonyms)
     except LayoutError as exc:
         return record("rejected", str(exc), source_file=source_file, file_sha256=sha)
     ledger = LedgerRow(
@@ -145,7 +148,7 @@ def ingest_feed(
         message=None,
         source_file=source_file,
         file_sha256=sha,
-        rows_loaded=len(parsed.payments),
+        rows_loaded=len(parsed.payments) + (bulk.loaded if bulk is not None else 0),
         rows_rejected=len(parsed.rejects),
         skipped_blank=parsed.skipped_blank,
         skipped_total=parsed.skipped_total,
@@ -156,7 +159,7 @@ def ingest_feed(
         sheet=parsed.sheet,
         **common,
     )
-    replace_feed_rows(con, feed, source_file, sha, parsed, ledger)
+    replace_feed_rows(con, feed, source_file, sha, parsed, ledger, staged=bulk is not None)
     return FileResult.from_ledger(ledger)
 
 

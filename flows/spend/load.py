@@ -12,6 +12,7 @@ from typing import Any, Iterable, Sequence
 
 import duckdb
 
+from flows.spend.fast import STAGED_TABLE, drop_staged
 from flows.spend.registry import Feed
 from flows.spend.rows import ParsedFile
 
@@ -221,10 +222,30 @@ def previous_version(con: duckdb.DuckDBPyConnection, feed: Feed) -> PreviousVers
     return PreviousVersion(status, source_file, sha, etag, last_modified)
 
 
+def insert_staged_payments(
+    con: duckdb.DuckDBPyConnection, publisher_id: str, source_file: str, sha: str, loaded_at: datetime,
+) -> None:
+    """The lines the bulk CSV path parsed in SQL (flows/spend/fast.py), from its temp table."""
+    con.execute(
+        f"""
+        INSERT INTO raw.spend_payments ({', '.join(PAYMENT_COLUMNS)})
+        SELECT $publisher_id, $source_file, source_row, $sha, payment_date, amount_gbp, supplier_name, is_redacted,
+               supplier_id, transaction_number, expense_description, expense_area, company_number, vat_number,
+               supplier_postcode, $loaded_at
+        FROM {STAGED_TABLE}
+        """,
+        {"publisher_id": publisher_id, "source_file": source_file, "sha": sha, "loaded_at": loaded_at},
+    )
+
+
 def replace_feed_rows(
     con: duckdb.DuckDBPyConnection, feed: Feed, source_file: str, sha: str, parsed: ParsedFile, ledger: LedgerRow,
+    staged: bool = False,
 ) -> None:
-    """In one transaction: drop the rows of the feed's earlier versions, add this version's, log it."""
+    """In one transaction: drop the rows of the feed's earlier versions, add this version's, log it.
+
+    With `staged`, the lines the bulk path left in its temp table are added too (and the table dropped).
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         previous_files = [
@@ -244,12 +265,17 @@ def replace_feed_rows(
             [feed.publisher_id, feed.url],
         )
         insert_payments(con, feed.publisher_id, source_file, sha, parsed, ledger.ingested_at)
+        if staged:
+            insert_staged_payments(con, feed.publisher_id, source_file, sha, ledger.ingested_at)
         insert_rejects(con, feed.publisher_id, source_file, parsed)
         insert_ledger(con, ledger)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        if staged:
+            drop_staged(con)
 
 
 def record_publishers(con: duckdb.DuckDBPyConnection, feeds: Iterable[Feed]) -> int:
