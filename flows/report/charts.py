@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from flows.report.data import (
-    ALL_PERIODS, GREEN_CATEGORIES, SOURCE_LABELS, SOURCES, Area, ReportData, Sums, share,
+    ALL_PERIODS, GREEN_CATEGORIES, SOURCE_LABELS, SOURCES, ReportData, Sums, share,
 )
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.

@@ -242,10 +242,10 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     sums: dict[tuple[str, str, Any], Sums] = defaultdict(Sums)
     months: set[date] = set()
     for row in _dicts(con.execute(_FIGURES)):
-        month = row["month"]
-        if month is not None:
+        month, areas_of_row = row["month"], area_of.get(row["buyer_name"], [])
+        if month is not None and areas_of_row:
             months.add(month)
-        for area in area_of.get(row["buyer_name"], []):
+        for area in areas_of_row:
             for period in (month, financial_year(month), ALL_PERIODS):
                 sums[(area.key, row["source"], period)].add(row)
 

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from flows.report.charts import Chart, category_label, fmt_gbp, fmt_share
 from flows.report.data import (
-    ALL_PERIODS, GREEN_CATEGORIES, SOURCE_LABELS, SOURCES, Area, ReportData, Sums,
+    ALL_PERIODS, GREEN_CATEGORIES, SOURCE_LABELS, SOURCES, Area, ReportData,
 )
 
 # (measure, heading, how to show it from an area's sums)
