@@ -29,14 +29,14 @@ def find_chromium() -> str | None:
     return next((path for name in CANDIDATES if (path := shutil.which(name))), None)
 
 
-def _run(page: Path, extra: list[str]) -> subprocess.CompletedProcess:
+def _run(page: Path, extra: list[str], fragment: str = "") -> subprocess.CompletedProcess:
     binary = find_chromium()
     if binary is None:
         raise BrowserError("no Chromium found; install it (Debian/Ubuntu: apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="procurement-chromium-") as profile:
         result = subprocess.run(
             [binary, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={VIRTUAL_TIME_MS}", *extra,
-             page.resolve().as_uri()],
+             page.resolve().as_uri() + (f"#{fragment}" if fragment else "")],
             capture_output=True, text=True, timeout=TIMEOUT_S,
         )
     if result.returncode != 0:
@@ -44,9 +44,9 @@ def _run(page: Path, extra: list[str]) -> subprocess.CompletedProcess:
     return result
 
 
-def dump_dom(page: Path) -> str:
-    """The page's DOM as HTML once its scripts ran."""
-    return _run(page, ["--dump-dom"]).stdout
+def dump_dom(page: Path, fragment: str = "") -> str:
+    """The page's DOM as HTML once its scripts ran; `fragment` is the address's part after `#`."""
+    return _run(page, ["--dump-dom"], fragment).stdout
 
 
 def screenshot(page: Path, out: Path, width: int = 1280, height: int = 900) -> Path:

@@ -23,9 +23,7 @@ from flows.report.data import (
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 BAR_ROW_PX = 46
-# Room above the subplot titles for the area drop-down.
-MENU_MARGIN = {"l": 10, "r": 20, "t": 90, "b": 40}
-TIME_CHART_PX = 430
+TIME_CHART_PX = 400
 TOP_CHART_PX = 1000
 
 
@@ -53,6 +51,8 @@ class Chart:
     title: str
     caption: str
     figure: go.Figure
+    # Charts of one area at a time: how many traces each area has (0: the chart shows every area).
+    traces_per_area: int = 0
 
 
 def _layout(fig: go.Figure, height: int, **extra: Any) -> go.Figure:
@@ -71,19 +71,11 @@ def _by_source(data: ReportData, **kwargs: Any) -> go.Figure:
                          horizontal_spacing=0.04, **kwargs)
 
 
-def _area_menu(fig: go.Figure, data: ReportData, traces_per_area: int, height: int) -> None:
-    """Show the first area's traces; a drop-down, above the subplot titles, switches to another area's."""
-    plot_height = height - MENU_MARGIN["t"] - MENU_MARGIN["b"]
-    n = len(data.areas)
-    buttons = []
-    for i, area in enumerate(data.areas):
-        visible = [j // traces_per_area == i for j in range(n * traces_per_area)]
-        buttons.append({"label": area.label, "method": "update", "args": [{"visible": visible}]})
+def _first_area_only(fig: go.Figure, traces_per_area: int) -> None:
+    """Traces come in blocks of `traces_per_area`, one block per area; the page's area list (a native
+    <select>, see flows.report.page) switches which block is visible."""
     for j, trace in enumerate(fig.data):
         trace.visible = j < traces_per_area
-    fig.update_layout(updatemenus=[{"buttons": buttons, "direction": "down", "x": 0, "xanchor": "left",
-                                    "y": 1 + (MENU_MARGIN["t"] - 8) / plot_height, "yanchor": "top", "showactive": True,
-                                    "bgcolor": "#ffffff", "bordercolor": "#767676"}])
 
 
 def _per_area_bars(data: ReportData, series: list[tuple[str, Callable[[Sums], float | None]]]) -> go.Figure:
@@ -127,7 +119,7 @@ def _period_label(period: Any) -> str:
 
 def share_over_time_chart(data: ReportData, periods: list[Any],
                           series: list[tuple[str, str]], bars: bool) -> go.Figure:
-    """For each area (drop-down): one column per source, one trace per share in `series`."""
+    """For each area in turn: one column per source, one trace per share in `series`."""
     fig = _by_source(data, shared_yaxes=True)
     x = [_period_label(p) for p in periods]
     for area in data.areas:
@@ -143,16 +135,17 @@ def share_over_time_chart(data: ReportData, periods: list[Any],
                 else:
                     fig.add_trace(go.Scatter(mode="lines+markers", line_color=PALETTE[k], connectgaps=False,
                                              **common), row=1, col=col)
-    _area_menu(fig, data, len(SOURCES) * len(series), TIME_CHART_PX)
+    _first_area_only(fig, len(SOURCES) * len(series))
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return _layout(fig, TIME_CHART_PX, barmode="group", margin=MENU_MARGIN)
+    return _layout(fig, TIME_CHART_PX, barmode="group")
 
 
 def sme_by_year_chart(data: ReportData) -> Chart:
     fig = share_over_time_chart(data, data.financial_years,
                                 [("SME share", "sme_gbp"), ("VCSE share", "vcse_gbp")], bars=True)
     return Chart("sme-fy", "SME and VCSE share by financial year",
-                 "Choose an area from the list. UK financial years run from 1 April to 31 March.", fig)
+                 "Choose an area from the list. UK financial years run from 1 April to 31 March.", fig,
+                 len(SOURCES) * 2)
 
 
 def sme_by_month_chart(data: ReportData) -> Chart:
@@ -160,7 +153,8 @@ def sme_by_month_chart(data: ReportData) -> Chart:
                                 [("SME share", "sme_gbp"), ("VCSE share", "vcse_gbp")], bars=False)
     return Chart("sme-month", "SME and VCSE share by month",
                  "Choose an area from the list. Awards are dated by the award date, so a few old awards "
-                 "published late appear in early months; a gap means nothing was published that month.", fig)
+                 "published late appear in early months; a gap means nothing was published that month.", fig,
+                 len(SOURCES) * 2)
 
 
 # Near to far in darkening blues, then elsewhere and a neutral grey for unknown.
@@ -219,7 +213,7 @@ def local_by_month_chart(data: ReportData) -> Chart:
                                  ("In the combined authority", "in_combined_authority_gbp"),
                                  ("In the region", "in_region_gbp")], bars=False)
     return Chart("local-month", "Nested local share by month",
-                 "Choose an area from the list. Each level includes the narrower ones.", fig)
+                 "Choose an area from the list. Each level includes the narrower ones.", fig, len(SOURCES) * 3)
 
 
 def green_chart(data: ReportData) -> Chart:
@@ -254,11 +248,11 @@ def green_by_month_chart(data: ReportData) -> Chart:
                                      customdata=[fmt_gbp(v) for v in values],
                                      hovertemplate="%{x}<br>" + category_label(category)
                                      + ": %{customdata}<extra></extra>"), row=1, col=col)
-    _area_menu(fig, data, len(SOURCES) * len(GREEN_CATEGORIES), TIME_CHART_PX)
+    _first_area_only(fig, len(SOURCES) * len(GREEN_CATEGORIES))
     fig.update_yaxes(tickprefix="£", tickformat="~s")
     return Chart("green-month", "Green spend by month",
                  "Choose an area from the list.",
-                 _layout(fig, TIME_CHART_PX, barmode="stack", margin=MENU_MARGIN))
+                 _layout(fig, TIME_CHART_PX, barmode="stack"), len(SOURCES) * len(GREEN_CATEGORIES))
 
 
 def top_suppliers_chart(data: ReportData) -> Chart:
@@ -275,14 +269,14 @@ def top_suppliers_chart(data: ReportData) -> Chart:
                 customdata=[f"{s.scale or 'unknown'} scale{', VCSE' if s.is_vcse else ''}" for s in suppliers],
                 hovertemplate="%{y}<br>%{text} (%{customdata})<extra></extra>", name=SOURCE_LABELS[source],
             ), row=row, col=1)
-    _area_menu(fig, data, len(SOURCES), TOP_CHART_PX)
+    _first_area_only(fig, len(SOURCES))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickprefix="£", tickformat="~s")
     return Chart("top", "Top suppliers",
                  "The ten suppliers that received most, by payments and by award value, for the chosen area. "
                  "Green bars are SMEs, blue large firms, grey unknown scale. Redacted payees are not suppliers "
                  "and are left out.",
-                 _layout(fig, TOP_CHART_PX, margin=MENU_MARGIN))
+                 _layout(fig, TOP_CHART_PX), len(SOURCES))
 
 
 def all_charts(data: ReportData) -> list[Chart]:

@@ -64,6 +64,7 @@ tbody th { text-align: left; font-weight: 600; }
 details { margin: .75rem 0; } summary { cursor: pointer; color: var(--accent); }
 .note { background: var(--band); border-left: 4px solid var(--accent); padding: .5rem 1rem; }
 .bad { color: #b00020; font-weight: 600; }
+.area-pick { margin: .5rem 0 0; } .area-pick select { font: inherit; padding: .2rem .4rem; margin-left: .5rem; }
 """
 
 
@@ -146,11 +147,43 @@ def headline_cards(data: ReportData) -> str:
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
-def chart_figure(chart: Chart, plot_html: str, table: str = "") -> str:
+def area_picker(chart: Chart, areas: list[Area]) -> str:
+    """A native drop-down (keyboard and screen-reader friendly) for charts of one area at a time."""
+    if not chart.traces_per_area:
+        return ""
+    options = "".join(f'<option value="{escape(a.key)}">{escape(a.label)}</option>' for a in areas)
+    return (f'<p class="area-pick"><label for="pick-{chart.key}">Area</label> '
+            f'<select id="pick-{chart.key}" class="area-select" data-chart="chart-{chart.key}" '
+            f'data-traces="{chart.traces_per_area}">{options}</select></p>')
+
+
+# Shows the chosen area's block of traces; `#area=<key>` in the address picks an area on load, so a
+# council's view of the report can be linked to.
+AREA_SCRIPT = """
+(function () {
+  var wanted = new URLSearchParams(location.hash.slice(1)).get("area");
+  document.querySelectorAll("select.area-select").forEach(function (select) {
+    function show() {
+      var chart = document.getElementById(select.dataset.chart), n = Number(select.dataset.traces), visible = [];
+      for (var j = 0; j < chart.data.length; j++) visible.push(Math.floor(j / n) === select.selectedIndex);
+      Plotly.restyle(chart, {visible: visible});
+    }
+    select.addEventListener("change", show);
+    if (wanted && Array.prototype.some.call(select.options, function (o) { return o.value === wanted; })) {
+      select.value = wanted;
+      show();
+    }
+  });
+})();
+"""
+
+
+def chart_figure(chart: Chart, plot_html: str, areas: list[Area], table: str = "") -> str:
     return (f'<figure id="figure-{chart.key}" data-chart="{chart.key}" aria-labelledby="caption-{chart.key}">'
             f'<figcaption id="caption-{chart.key}"><strong>{escape(chart.title)}</strong>{escape(chart.caption)}'
             f' The figures are in the tables on this page and in <a href="figures.csv">figures.csv</a>.'
-            f'</figcaption><div class="chart" role="group" aria-label="Chart: {escape(chart.title)}">{plot_html}</div>'
+            f'</figcaption>{area_picker(chart, areas)}'
+            f'<div class="chart" role="group" aria-label="Chart: {escape(chart.title)}">{plot_html}</div>'
             f"{table}</figure>")
 
 
@@ -197,7 +230,7 @@ def render_page(data: ReportData, charts: list[Chart], plots: dict[str, str]) ->
     by_key = {c.key: c for c in charts}
 
     def fig(key: str, table: str = "") -> str:
-        return chart_figure(by_key[key], plots[key], table)
+        return chart_figure(by_key[key], plots[key], data.areas, table)
 
     years = "".join(
         f"<details><summary>Financial year {escape(y)}</summary>"
@@ -243,7 +276,8 @@ def render_page(data: ReportData, charts: list[Chart], plots: dict[str, str]) ->
         '<a class="skip" href="#main">Skip to the report</a>'
         f"<header><h1>Where public money goes: SMEs, local suppliers and green spend</h1>"
         f"<p>{escape(whole)} and each publisher · payments and contract awards · {escape(span)}</p></header>"
-        f'<nav aria-label="Report sections"><ul>{nav}</ul></nav><main id="main">{body}</main></body></html>'
+        f'<nav aria-label="Report sections"><ul>{nav}</ul></nav><main id="main">{body}</main>'
+        f"<script>{AREA_SCRIPT}</script></body></html>"
     )
 
 

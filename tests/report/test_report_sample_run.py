@@ -3,6 +3,7 @@ and every figure it shows equals the marts of the published warehouse."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import struct
@@ -11,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from report_checks import (
-    CHARTS, area_buyers, bar_labels, chart_problems, figure_cells, mismatches, pct,
+    CHARTS, area_buyers, bar_labels, chart_problems, figure_cells, figure_html, mismatches, pct,
 )
 
 from flows.config import load_settings
@@ -36,7 +37,21 @@ def test_every_chart_is_drawn(report):
     _, dom = report
     assert chart_problems(dom) == []
     assert len(re.findall(r'<div [^>]*class="[^"]*\bjs-plotly-plot\b', dom)) == len(CHARTS)
-    assert dom.count("updatemenu-header-group") >= 5  # the per-area drop-downs
+    pickers = re.findall(r'<select id="pick-([a-z-]+)" class="area-select"[^>]*>(.*?)</select>', dom)
+    assert {key for key, _ in pickers} == {"sme-fy", "sme-month", "local-month", "green-month", "top"}
+    assert all(options.count("<option") == 9 for _, options in pickers)
+
+
+def test_an_area_named_in_the_address_is_the_one_drawn(report, warehouse):
+    index, _ = report
+    dom = dump_dom(index, fragment="area=buyer-walsall-council")
+    drawn = {html.unescape(name) for name in re.findall(
+        r'<g class="ytick"><text[^>]*>([^<]*)</text>', figure_html(dom, "top"))}  # the payments panel
+    walsall = {name for (name,) in warehouse.execute(
+        "SELECT any_value(d.supplier_name) FROM marts.fct_payments p JOIN marts.dim_suppliers d USING (supplier_key) "
+        "WHERE p.buyer_name = 'Walsall Council' GROUP BY p.supplier_key "
+        "ORDER BY sum(p.amount_gbp) DESC, p.supplier_key LIMIT 10").fetchall()}
+    assert drawn == walsall
 
 
 def test_every_figure_in_the_page_equals_the_marts(report, warehouse):
