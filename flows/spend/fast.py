@@ -221,7 +221,7 @@ def _offset_after_lines(text: str, lines: int) -> int:
 def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms) -> BulkFile | None:
     """Read one CSV file's ordinary lines into the temp table spend_bulk_payments; None to use parse_file.
 
-    The temp table holds source_row, payment_date, amount_gbp, supplier_name, is_redacted, supplier_id,
+    The temp table's rows with `bulk` true are payments, with source_row, payment_date, amount_gbp, supplier_name, is_redacted, supplier_id,
     transaction_number, expense_description, expense_area, company_number, vat_number, supplier_postcode;
     the returned ParsedFile holds the lines Python read (rejects, skips and payments SQL left alone).
     """
@@ -262,36 +262,32 @@ def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms) 
             )
         except duckdb.Error:
             return None
-    if con.execute("SELECT count(*) FROM spend_bulk_lines").fetchone()[0] != records:
-        con.execute("DROP TABLE spend_bulk_lines")
-        return None
     exact_trim = _OTHER_WHITESPACE.search(data) is not None
-    con.execute(f"CREATE OR REPLACE TEMP TABLE spend_bulk_classified AS {_classify_sql(reader, width, exact_trim)}",
-                {"ws": _WHITESPACE} if exact_trim else {})
-    con.execute("DROP TABLE spend_bulk_lines")
     first_line = data_start_line + 1
+    # Every line, flagged `bulk` when SQL reads it; inserts take only those (insert_staged_payments).
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {_STAGED} AS
         SELECT
+            line_index,
+            plain AND payment_date IS NOT NULL AND amount_gbp IS NOT NULL AS bulk,
             CAST($first + line_index AS INTEGER) AS source_row, payment_date, amount_gbp,
             CASE WHEN {_redaction_sql('supplier_raw')} THEN NULL ELSE supplier_raw END AS supplier_name,
             {_redaction_sql('supplier_raw')} AS is_redacted,
             CASE WHEN {_redaction_sql('supplier_id')} THEN NULL ELSE supplier_id END AS supplier_id,
             transaction_number, expense_description, expense_area, company_number, vat_number, supplier_postcode
-        FROM spend_bulk_classified
-        WHERE plain AND payment_date IS NOT NULL AND amount_gbp IS NOT NULL
+        FROM ({_classify_sql(reader, width, exact_trim)})
         """,
-        {"first": first_line},
+        {"first": first_line, **({"ws": _WHITESPACE} if exact_trim else {})},
     )
-    leftover = {
-        index for (index,) in con.execute(
-            "SELECT line_index FROM spend_bulk_classified "
-            "WHERE NOT (plain AND payment_date IS NOT NULL AND amount_gbp IS NOT NULL)"
-        ).fetchall()
-    }
-    con.execute("DROP TABLE spend_bulk_classified")
-    loaded = con.execute(f"SELECT count(*) FROM {_STAGED}").fetchone()[0]
+    con.execute("DROP TABLE spend_bulk_lines")
+    total, loaded, leftover_list = con.execute(
+        f"SELECT count(*), count(*) FILTER (bulk), coalesce(list(line_index) FILTER (NOT bulk), []) FROM {_STAGED}"
+    ).fetchone()
+    if total != records:
+        drop_staged(con)
+        return None
+    leftover = set(leftover_list)
 
     parsed = ParsedFile(kind="csv", encoding=encoding, sheet=None, header_row=head.rows[layout.header_rows[-1]][0])
     if leftover:

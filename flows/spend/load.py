@@ -233,6 +233,7 @@ def insert_staged_payments(
                supplier_id, transaction_number, expense_description, expense_area, company_number, vat_number,
                supplier_postcode, $loaded_at
         FROM {STAGED_TABLE}
+        WHERE bulk
         """,
         {"publisher_id": publisher_id, "source_file": source_file, "sha": sha, "loaded_at": loaded_at},
     )
@@ -255,7 +256,8 @@ def replace_feed_rows(
                 [feed.publisher_id, feed.url],
             ).fetchall()
         ]
-        for table in ("raw.spend_payments", "raw.spend_rejects"):
+        # A feed's first version has nothing to delete; skipping the scan keeps a national load linear.
+        for table in ("raw.spend_payments", "raw.spend_rejects") if previous_files else ():
             con.execute(
                 f"DELETE FROM {table} WHERE publisher_id = ? AND list_contains(?, source_file)",
                 [feed.publisher_id, previous_files],

@@ -36,7 +36,8 @@ def _payment_tuples(payments) -> list[tuple]:
 def _bulk_result(body: bytes):
     con = duckdb.connect()
     bulk = fast.stage_bulk(con, body, SYNONYMS)
-    staged = [] if bulk is None else con.execute(f"SELECT {', '.join(COLUMNS)} FROM {fast.STAGED_TABLE}").fetchall()
+    staged = [] if bulk is None else con.execute(
+        f"SELECT {', '.join(COLUMNS)} FROM {fast.STAGED_TABLE} WHERE bulk").fetchall()
     con.close()
     return bulk, staged
 
