@@ -17,6 +17,7 @@ from typing import Callable, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 log = logging.getLogger(__name__)
 
@@ -157,16 +158,20 @@ def _get_once(
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in resp.iter_content(chunk_size=65536):
+        # read1 returns after a single receive. Reading whole 64 KiB chunks instead would check the
+        # deadline only between chunks, so a server dripping a byte at a time (each read well inside
+        # the socket timeout) could hold the run for hours; and size counts decompressed bytes.
+        while chunk := resp.raw.read1(65536, decode_content=True):
             size += len(chunk)
             if max_bytes is not None and size > max_bytes:
                 resp.close()
                 raise FetchError(url, f"response larger than the {max_bytes:,}-byte limit")
             if time.monotonic() - started > deadline_s:
                 resp.close()
-                raise _Retryable(f"body still arriving after {deadline_s:.0f} s")
+                raise _Retryable(f"body still arriving after {deadline_s:g} s")
             chunks.append(chunk)
-    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        resp.close()
         raise _Retryable(f"connection broke while reading the body ({type(exc).__name__})") from exc
     return url, resp, b"".join(chunks)
 
