@@ -160,7 +160,9 @@ def _rows(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None
 
 
 def raw_snapshot(work_db: Path) -> dict[str, Counter]:
-    with duckdb.connect(str(work_db), read_only=True) as con:
+    # Not read-only: dbt-duckdb keeps its connection open in this process, and DuckDB shares one
+    # instance per file only between connections of the same configuration.
+    with duckdb.connect(str(work_db)) as con:
         return {name: _rows(con, query) for name, query in RAW_QUERIES.items()}
 
 
