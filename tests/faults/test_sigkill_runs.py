@@ -57,13 +57,25 @@ class Run:
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=60)
         self.reader.join(timeout=10)
-        with pytest.raises(ProcessLookupError):
-            os.killpg(self.proc.pid, 0)  # nothing of the process tree is left
+        assert _live_members(self.proc.pid) == [], "part of the process tree survived"
 
     def finish(self) -> int:
         code = self.proc.wait(timeout=LONGEST_RUN_S)
         self.reader.join(timeout=10)
         return code
+
+
+def _live_members(pgid: int) -> list[int]:
+    """Processes of the group that are not zombies (a zombie holds no file, lock or socket)."""
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            live.append(int(stat.parent.name))
+    return live
 
 
 def _notice_landed(home: Path) -> Callable[[Run], bool]:
