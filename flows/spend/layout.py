@@ -28,6 +28,10 @@ AMOUNT_FIELDS = ("net_amount", "amount", "gross_amount")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
+# A yearly file of a large council inflates to a few hundred MB of sheet XML at most.
+MAX_XLSX_INFLATED_BYTES = 2 * 1024**3
+MAX_XLSX_MEMBERS = 10_000
+
 csv.field_size_limit(1 << 24)
 
 
@@ -134,9 +138,31 @@ def read_csv(body: bytes, delimiter: str = ",") -> Table:
     return Table(rows=rows, kind="csv", encoding=encoding)
 
 
+def check_inflated_size(body: bytes, limit: int | None = None) -> int:
+    """The bytes an XLSX inflates to, from its zip directory; LayoutError above `limit` (a zip bomb).
+
+    Python's zipfile never inflates a member beyond the size its directory declares (and checks the
+    CRC at the end), so bounding the declared sizes bounds the memory and time openpyxl can spend.
+    """
+    limit = MAX_XLSX_INFLATED_BYTES if limit is None else limit
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise LayoutError(f"XLSX cannot be opened ({type(exc).__name__}: {exc})") from None
+    total = sum(member.file_size for member in members)
+    if total > limit or len(members) > MAX_XLSX_MEMBERS:
+        raise LayoutError(
+            f"XLSX of {len(body):,} bytes would inflate to {total:,} bytes in {len(members):,} parts, more than "
+            f"the {limit:,}-byte / {MAX_XLSX_MEMBERS:,}-part limit; not opened (a zip bomb?)"
+        )
+    return total
+
+
 def read_xlsx(body: bytes) -> list[Table]:
     import openpyxl  # only XLSX feeds pay for the import
 
+    check_inflated_size(body)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
