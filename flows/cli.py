@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--timezone", default=DEFAULT_TIMEZONE, help=f"the cron's time zone (default {DEFAULT_TIMEZONE})")
 
     commands.add_parser("status", help="last runs, watermarks, files seen, rows loaded and rejected")
+    commands.add_parser("report", help="rebuild the HTML report from the published warehouse")
+    query = commands.add_parser("query", help="run one read-only SQL statement on the published warehouse")
+    query.add_argument("sql", help='e.g. "SELECT * FROM marts.sme_spend LIMIT 5"')
+    query.add_argument("--csv", action="store_true", help="print CSV (spreadsheet-safe) instead of a table")
     return parser
 
 
@@ -85,6 +89,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Published warehouse: {outcome.published.warehouse_path}")
     print(f"Parquet marts:       {settings.home / 'marts'}")
     print(f"Data Docs:           {outcome.validation.data_docs_index}")
+    if outcome.report_path is not None:
+        print(f"Report:              {outcome.report_path}")
     if outcome.failed_sources:
         print(f"WARNING published without fresh data from {', '.join(s.source for s in outcome.failed_sources)}")
         return EXIT_PUBLISHED_WITH_FAILED_SOURCES
@@ -144,6 +150,22 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.report import report_command
+
+    return report_command(settings, args)
+
+
+def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
+    from flows.report import QueryRefused, query_command
+
+    try:
+        return query_command(settings, args)
+    except QueryRefused as exc:
+        print(f"procurement query: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     from flows.status import render_status
 
@@ -159,6 +181,8 @@ COMMANDS = {
     "publish": cmd_publish,
     "serve": cmd_serve,
     "status": cmd_status,
+    "report": cmd_report,
+    "query": cmd_query,
 }
 
 

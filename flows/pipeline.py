@@ -10,6 +10,7 @@ import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -18,9 +19,11 @@ from prefect.runtime import flow_run
 
 from flows.config import BUNDLED_SPEND_FEEDS, Settings, load_settings
 from flows.database import working_db
-from flows.harvest import HarvestIncomplete, SourceUnreachable, date_windows, harvest, resolve_range
+from flows.harvest import HarvestIncomplete, SourceUnreachable, WindowResult, date_windows, harvest, resolve_range
 from flows.http import FetchError
+from flows.progress import Progress, progress
 from flows.publish import PublishResult, publish
+from flows.report import build_report
 from flows.run_lock import run_lock
 from flows.run_log import finish_run, start_run
 from flows.run_summary import render_markdown, summarise
@@ -56,6 +59,7 @@ class RunOutcome:
     validation: ValidationReport | None = None
     published: PublishResult | None = None
     publish_error: str | None = None
+    report_path: Path | None = None
     summary_markdown: str = ""
 
     @property
@@ -90,10 +94,16 @@ class RunOutcome:
         state.result(raise_on_failure=False), SourceUnreachable),
 )
 def harvest_block(settings: Settings, source: str, block_from: datetime, block_to: datetime,
-                  range_start: datetime) -> tuple[int, int, int]:
+                  range_start: datetime, bar: Progress | None = None) -> tuple[int, int, int]:
     logger = get_run_logger()
+
+    def window_done(window: WindowResult) -> None:
+        if bar is not None:
+            bar.advance(detail=f"{window.window_from:%Y-%m-%d %H:%M}")
+
     with working_db(settings) as con:
-        result = harvest(settings, con, source, block_from, block_to, range_start=range_start)
+        result = harvest(settings, con, source, block_from, block_to, range_start=range_start,
+                         on_window=window_done)
     logger.info("%s: %d pages, %d releases seen, %d new; watermark %s",
                 SERVICES[source].label, result.pages, result.releases_seen, result.releases_new, result.watermark)
     return result.pages, result.releases_seen, result.releases_new
@@ -108,22 +118,24 @@ def ingest_notices(settings: Settings, source: str, since: datetime | None = Non
         since, until = resolve_range(con, source, since, until)
     outcome = SourceOutcome(source, ok=True)
     failures: list[str] = []
-    for block_from, block_to in date_windows(since, until, HARVEST_BLOCK):
-        state = harvest_block(settings, source, block_from, block_to, since, return_state=True)
-        if state.is_completed():
-            pages, seen, new = state.result()
-            outcome.pages += pages
-            outcome.releases_seen += seen
-            outcome.releases_new += new
-            continue
-        error = state.result(raise_on_failure=False)
-        if isinstance(error, HarvestIncomplete):
-            outcome.pages += error.result.pages
-            outcome.releases_seen += error.result.releases_seen
-            outcome.releases_new += error.result.releases_new
-        failures.append(str(error))
-        if isinstance(error, SourceUnreachable):
-            break
+    windows = sum(1 for _ in date_windows(since, until, SERVICES[source].window))
+    with progress(f"{SERVICES[source].label} windows", windows, key=f"harvest-{source.replace('_', '-')}") as bar:
+        for block_from, block_to in date_windows(since, until, HARVEST_BLOCK):
+            state = harvest_block(settings, source, block_from, block_to, since, bar, return_state=True)
+            if state.is_completed():
+                pages, seen, new = state.result()
+                outcome.pages += pages
+                outcome.releases_seen += seen
+                outcome.releases_new += new
+                continue
+            error = state.result(raise_on_failure=False)
+            if isinstance(error, HarvestIncomplete):
+                outcome.pages += error.result.pages
+                outcome.releases_seen += error.result.releases_seen
+                outcome.releases_new += error.result.releases_new
+            failures.append(str(error))
+            if isinstance(error, SourceUnreachable):
+                break
     if failures:
         outcome.ok = False
         outcome.message = failures[0] if len(failures) == 1 else f"{failures[0]} (and {len(failures) - 1} more)"
@@ -162,15 +174,17 @@ def ingest_spend(settings: Settings, feeds: list[Feed]) -> SourceOutcome:
     problems: list[str] = []
     with working_db(settings) as con:
         record_publishers(con, feeds)
-    for feed in feeds:
-        state = ingest_spend_file(settings, feed, return_state=True)
-        if state.is_completed():
-            result = state.result()
-            outcome.files.append(result)
-            if result.status in ("rejected", "failed"):
-                problems.append(f"{feed.publisher_id} {feed.url}: {result.message}")
-        else:
-            problems.append(f"{feed.publisher_id} {feed.url}: {state.result(raise_on_failure=False)}")
+    with progress("Spend files", len(feeds), key="spend-files") as bar:
+        for feed in feeds:
+            state = ingest_spend_file(settings, feed, return_state=True)
+            if state.is_completed():
+                result = state.result()
+                outcome.files.append(result)
+                if result.status in ("rejected", "failed"):
+                    problems.append(f"{feed.publisher_id} {feed.url}: {result.message}")
+            else:
+                problems.append(f"{feed.publisher_id} {feed.url}: {state.result(raise_on_failure=False)}")
+            bar.advance(detail=feed.publisher_id)
     loaded = [f for f in outcome.files if f.status == "loaded"]
     outcome.message = (
         f"Spend feeds: {len(loaded)} files loaded, "
@@ -231,6 +245,14 @@ def publish_task(settings: Settings, run_id: str) -> PublishResult:
     return result
 
 
+@task(name="report", task_run_name="build the HTML report", cache_policy=NO_CACHE)
+def report_task(settings: Settings) -> Path:
+    """A report that fails to build is logged; the warehouse is already published."""
+    path = build_report(settings)
+    get_run_logger().info("report: %s", path)
+    return path
+
+
 @flow(name="transform", flow_run_name="dbt build")
 def transform_flow() -> BuildResult:
     return transform_task(load_settings())
@@ -247,7 +269,10 @@ def publish_flow() -> tuple[ValidationReport, PublishResult | None]:
     settings = load_settings()
     run_id = f"publish-{uuid.uuid4().hex[:8]}"
     report = validate_task(settings, run_id)
-    return report, (publish_task(settings, run_id) if report.passed else None)
+    published = publish_task(settings, run_id) if report.passed else None
+    if published is not None:
+        report_task(settings, return_state=True)  # a failed report is logged; the publish stands
+    return report, published
 
 
 # --- the nightly run ------------------------------------------------------------------------------
@@ -285,6 +310,9 @@ def nightly_run(sample: bool = False, since: datetime | None = None, until: date
             published = publish_task(settings, outcome.run_id, return_state=True)
             if published.is_completed():
                 outcome.published = published.result()
+                report = report_task(settings, return_state=True)
+                if report.is_completed():
+                    outcome.report_path = report.result()
             else:
                 outcome.publish_error = str(published.result(raise_on_failure=False))
         outcome.summary_markdown = _record_run(settings, outcome, "published" if outcome.published else "failed")

@@ -14,7 +14,11 @@ os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
 for name in ("PROCUREMENT_HOME", "CONTRACTS_FINDER_URL", "FIND_A_TENDER_URL", "SPEND_FEEDS", "PROCUREMENT_RETRY_WAIT_S"):
     os.environ.pop(name, None)
 
+import subprocess  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
+from cli_runner import run_procurement  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +29,18 @@ def prefect_api() -> str:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield PREFECT_API_URL.value()
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory, prefect_api) -> tuple[Path, subprocess.CompletedProcess]:
+    """One `procurement run --sample` for the session (about a minute): its home and its result."""
+    home = tmp_path_factory.mktemp("sample-run")
+    return home, run_procurement(["run", "--sample"], home, prefect_api)
+
+
+@pytest.fixture(scope="session")
+def sample_home(sample_run) -> Path:
+    """The home the session's sample run published; tests that only read it share it."""
+    home, result = sample_run
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return home

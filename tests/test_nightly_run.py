@@ -1,18 +1,14 @@
-"""`procurement run --sample` as a user runs it: one real subprocess end to end, then a second run.
-
-The runs are shared by the tests of this module (each costs about a minute).
-"""
+"""`procurement run --sample` as a user runs it: the session's sample run end to end, then a second run."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
+from cli_runner import run_procurement
 
 from flows.sample.server import FEEDS_DIR
 
@@ -23,29 +19,19 @@ WMCA_COUNCILS = [
 ]
 MARTS = ["fct_payments", "fct_award_suppliers", "dim_suppliers", "dim_buyers", "sme_spend", "local_spend",
          "green_spend"]
-REPO = Path(__file__).resolve().parent.parent
-
-
-def procurement(args: list[str], home: Path, prefect_api: str, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PROCUREMENT_HOME": str(home), "PREFECT_API_URL": prefect_api,
-           "PROCUREMENT_RETRY_WAIT_S": "0.01"}
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=900, **kwargs)
+@pytest.fixture(scope="module")
+def home(sample_run) -> Path:
+    return sample_run[0]
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("sample-run")
-
-
-@pytest.fixture(scope="module")
-def first_run(home, prefect_api) -> subprocess.CompletedProcess:
-    return procurement(["run", "--sample"], home, prefect_api)
+def first_run(sample_run) -> subprocess.CompletedProcess:
+    return sample_run[1]
 
 
 @pytest.fixture(scope="module")
 def second_run(first_run, home, prefect_api) -> subprocess.CompletedProcess:
-    return procurement(["run", "--sample"], home, prefect_api)
+    return run_procurement(["run", "--sample"], home, prefect_api)
 
 
 def warehouse(home: Path) -> duckdb.DuckDBPyConnection:
@@ -102,7 +88,7 @@ def test_a_second_run_adds_nothing_and_publishes_the_same_figures(first_run, sec
 
 
 def test_status_prints_the_run_log_from_the_published_warehouse(second_run, home, prefect_api):
-    status = procurement(["status"], home, prefect_api)
+    status = run_procurement(["status"], home, prefect_api)
     assert status.returncode == 0
     assert status.stdout.count(" published ") >= 2
     assert "Headline shares per buyer" in status.stdout
@@ -115,7 +101,7 @@ def test_a_second_run_while_one_is_going_exits_at_once(second_run, home, prefect
 
     with run_lock(load_settings({"PROCUREMENT_HOME": str(home)})):
         started = time.monotonic()
-        blocked = procurement(["run", "--sample"], home, prefect_api)
+        blocked = run_procurement(["run", "--sample"], home, prefect_api)
         elapsed = time.monotonic() - started
     assert blocked.returncode == 3
     assert "another procurement run is in progress" in blocked.stderr

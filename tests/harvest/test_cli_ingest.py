@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import duckdb
+from cli_runner import run_procurement
 
 from ocds_servers import make_release, real_releases
-
-
-def run_cli(args: list[str], home, prefect_api: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {
-        **os.environ,
-        "PROCUREMENT_HOME": str(home),
-        "PREFECT_API_URL": prefect_api,
-        "PROCUREMENT_RETRY_WAIT_S": "0.01",
-        **env,
-    }
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], env=environment, capture_output=True,
-                          text=True, timeout=300)
 
 
 def release_keys(home) -> set[tuple]:
@@ -33,18 +18,18 @@ def test_ingest_loads_every_release_any_conforming_server_serves(serve, tmp_path
            for i in range(40)]
     server = serve(cf=real_releases(), fts=fts, page_size=3)
     home = tmp_path / "home"
-    cf = run_cli(["ingest", "contracts-finder", "--since", "2025-01-01", "--until", "2025-04-01"], home,
+    cf = run_procurement(["ingest", "contracts-finder", "--since", "2025-01-01", "--until", "2025-04-01"], home,
                  prefect_api, CONTRACTS_FINDER_URL=server.base_url)
     assert cf.returncode == 0, cf.stdout + cf.stderr
     assert "Contracts Finder: 8 new releases" in cf.stdout
-    fts_run = run_cli(["ingest", "find-a-tender", "--since", "2025-03-01", "--until", "2025-03-04"], home,
+    fts_run = run_procurement(["ingest", "find-a-tender", "--since", "2025-03-01", "--until", "2025-03-04"], home,
                       prefect_api, FIND_A_TENDER_URL=server.base_url)
     assert fts_run.returncode == 0, fts_run.stdout + fts_run.stderr
     served = {("contracts_finder", r["ocid"], r["id"]) for r in real_releases()}
     served |= {("find_a_tender", r["ocid"], r["id"]) for r in fts}
     assert release_keys(home) == served
 
-    status = run_cli(["status"], home, prefect_api)
+    status = run_procurement(["status"], home, prefect_api)
     assert "contracts_finder   8 releases in 8 processes" in status.stdout
     assert "find_a_tender      40 releases in 40 processes" in status.stdout
 
@@ -52,11 +37,11 @@ def test_ingest_loads_every_release_any_conforming_server_serves(serve, tmp_path
 def test_unreachable_service_exits_non_zero_with_one_sentence(serve, tmp_path, prefect_api):
     server = serve(cf=real_releases())
     home = tmp_path / "home"
-    first = run_cli(["ingest", "contracts-finder", "--since", "2025-01-01", "--until", "2025-04-01"], home,
+    first = run_procurement(["ingest", "contracts-finder", "--since", "2025-01-01", "--until", "2025-04-01"], home,
                     prefect_api, CONTRACTS_FINDER_URL=server.base_url)
     assert first.returncode == 0, first.stdout + first.stderr
 
-    down = run_cli(["ingest", "contracts-finder"], home, prefect_api, CONTRACTS_FINDER_URL="http://127.0.0.1:9")
+    down = run_procurement(["ingest", "contracts-finder"], home, prefect_api, CONTRACTS_FINDER_URL="http://127.0.0.1:9")
     assert down.returncode == 1
     failure_lines = [line for line in down.stdout.splitlines() if line.startswith("FAILED")]
     assert len(failure_lines) == 1
