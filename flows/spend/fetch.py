@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import requests
 
-from flows.http import Fetched, RetryPolicy, fetch
+from flows.http import Fetched, RetryPolicy, fetch, safe_url
 from flows.spend.registry import Feed, is_allowed_path, url_scheme
 
 # Big enough for a large council's yearly file; small enough that a wrong URL cannot fill the disk.
@@ -69,5 +69,5 @@ def fetch_feed(
             ok_statuses=frozenset({200, 304}),
         )
     if scheme:
-        raise FeedError(f"{feed.url}: {scheme}: URLs are not accepted; use http(s) or a local path")
+        raise FeedError(f"{safe_url(feed.url)}: {scheme}: URLs are not accepted; use http(s) or a local path")
     return read_local(feed, max_bytes)

@@ -11,7 +11,7 @@ import duckdb
 import requests
 
 from flows.config import Settings
-from flows.http import Fetched, FetchError, RetryPolicy
+from flows.http import Fetched, FetchError, RetryPolicy, safe_url
 from flows.landing import LandedFile, land
 from flows.spend.fast import stage_bulk
 from flows.spend.fetch import DEFAULT_MAX_BYTES, FeedError, fetch_feed
@@ -140,7 +140,7 @@ def ingest_feed(
     # Ordinary lines of a CSV file are parsed in bulk by DuckDB; everything else row by row in Python.
     bulk = stage_bulk(con, body, synonyms)
     try:
-        parsed = bulk.parsed if bulk is not None else parse_file(body, feed.url, synonyms)
+        parsed = bulk.parsed if bulk is not None else parse_file(body, safe_url(feed.url), synonyms)
     except LayoutError as exc:
         return record("rejected", str(exc), source_file=source_file, file_sha256=sha)
     ledger = LedgerRow(
@@ -173,5 +173,5 @@ def _land(con: duckdb.DuckDBPyConnection, settings: Settings, feed: Feed, fetche
         _stem(feed),
         "xls" if kind == "xls" else kind,
         fetched,
-        {"publisher_id": feed.publisher_id, "registry_url": feed.url, "declared_format": feed.format or None},
+        {"publisher_id": feed.publisher_id, "registry_url": safe_url(feed.url), "declared_format": feed.format or None},
     )
