@@ -23,7 +23,16 @@
     )
 {%- endmacro %}
 
+{#- A JSON array at `path` converted to a typed list (DuckDB json structure string such as
+    '["VARCHAR"]'); null when the value there is not an array, so a malformed release cannot stop the build. -#}
+{% macro json_typed_array(column, path, structure) -%}
+    case
+        when json_type({{ column }}, '{{ path }}') = 'ARRAY'
+        then from_json(json_extract({{ column }}, '{{ path }}'), '{{ structure }}')
+    end
+{%- endmacro %}
+
 {#- A JSON array of organisation references as a list of (id, name) structs. -#}
 {% macro json_org_refs(column, path) -%}
-    from_json(json_extract({{ column }}, '{{ path }}'), '[{"id": "VARCHAR", "name": "VARCHAR"}]')
+    {{ json_typed_array(column, path, '[{"id": "VARCHAR", "name": "VARCHAR"}]') }}
 {%- endmacro %}

@@ -23,7 +23,7 @@ select
     release_date,
     {{ json_text('party', '$.id') }} as party_id,
     {{ json_text('party', '$.name') }} as party_name,
-    coalesce(from_json({{ json_value('party', '$.roles') }}, '["VARCHAR"]'), []) as roles,
+    coalesce({{ json_typed_array('party', '$.roles', '["VARCHAR"]') }}, []) as roles,
     {{ json_text('party', '$.address.streetAddress') }} as street_address,
     {{ json_text('party', '$.address.postalCode') }} as postal_code,
     {{ json_text('party', '$.address.countryName') }} as country_name,
@@ -34,6 +34,6 @@ select
     upper({{ json_text('party', '$.identifier.scheme') }}) as identifier_scheme,
     {{ json_text('party', '$.identifier.id') }} as identifier_id,
     coalesce(
-        from_json({{ json_value('party', '$.additionalIdentifiers') }}, '[{"scheme": "VARCHAR", "id": "VARCHAR"}]'), []
+        {{ json_typed_array('party', '$.additionalIdentifiers', '[{"scheme": "VARCHAR", "id": "VARCHAR"}]') }}, []
     ) as additional_identifiers
 from parties
