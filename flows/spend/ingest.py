@@ -16,7 +16,9 @@ from flows.landing import LandedFile, land
 from flows.spend.fast import stage_bulk
 from flows.spend.fetch import DEFAULT_MAX_BYTES, FeedError, fetch_feed
 from flows.spend.layout import LayoutError, Synonyms, load_synonyms, sniff_kind
-from flows.spend.load import LedgerRow, ensure_tables, insert_ledger, previous_version, replace_feed_rows
+from flows.spend.load import (
+    LedgerRow, ensure_tables, insert_ledger, loaded_under_another_url, previous_version, replace_feed_rows,
+)
 from flows.spend.registry import Feed
 from flows.spend.rows import parse_file
 
@@ -136,6 +138,13 @@ def ingest_feed(
                           file_sha256=sha)
         body = fetched.body
         source_file = _land(con, settings, feed, fetched).relative_path
+
+    # The same bytes loaded for this publisher under another URL (a moved file, a second spelling of a
+    # path): loading them again would count every payment twice and fail the build's key tests.
+    other_url = loaded_under_another_url(con, feed, sha)
+    if other_url is not None:
+        return record("unchanged", f"same SHA-256 as the version loaded from {safe_url(other_url)}",
+                      source_file=source_file, file_sha256=sha)
 
     # Ordinary lines of a CSV file are parsed in bulk by DuckDB; everything else row by row in Python.
     bulk = stage_bulk(con, body, synonyms)

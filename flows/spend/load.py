@@ -239,6 +239,16 @@ def insert_staged_payments(
     )
 
 
+def loaded_under_another_url(con: duckdb.DuckDBPyConnection, feed: Feed, sha: str) -> str | None:
+    """The URL under which this publisher's file with this SHA-256 is currently loaded, if not `feed.url`."""
+    row = con.execute(
+        "SELECT url FROM ops.spend_files WHERE publisher_id = ? AND file_sha256 = ? AND status = 'loaded' "
+        "AND url <> ? LIMIT 1",
+        [feed.publisher_id, sha, feed.url],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def replace_feed_rows(
     con: duckdb.DuckDBPyConnection, feed: Feed, source_file: str, sha: str, parsed: ParsedFile, ledger: LedgerRow,
     staged: bool = False,
