@@ -1,4 +1,8 @@
-"""Real SIGKILLs of the whole process tree of `procurement run --sample`, then the next run.
+"""Real SIGKILLs of the whole process tree of `procurement run`, then the next run.
+
+The run is `procurement run --since … --until …` against the session's sample loopback server with the
+fault world's four-file registry: `--sample` always takes the bundled 24-file registry, and these runs
+must process exactly the input of the in-process baseline.
 
 One home, one chain: the run is killed when its first notice page lands, again while dbt is building,
 again when the new warehouse's temp file appears; then a run completes. After each kill: nothing of the
@@ -24,16 +28,17 @@ from fault_world import (
     REPO, SINCE, UNTIL, lock_is_free, marts_snapshot, parquet_snapshot, raw_snapshot, rows_lost, settings_for, sha256,
 )
 
-ARGS = ["run", "--sample", "--since", f"{SINCE:%Y-%m-%d}", "--until", f"{UNTIL:%Y-%m-%d}"]
+ARGS = ["run", "--since", f"{SINCE:%Y-%m-%d}", "--until", f"{UNTIL:%Y-%m-%d}"]
 LONGEST_RUN_S = 600
 
 
 class Run:
     """`procurement run` in its own session (process group), its output collected line by line."""
 
-    def __init__(self, home: Path, registry: Path, prefect_api: str):
+    def __init__(self, home: Path, registry: Path, server_url: str, prefect_api: str):
         env = {**os.environ, "PROCUREMENT_HOME": str(home), "PREFECT_API_URL": prefect_api,
-               "PROCUREMENT_RETRY_WAIT_S": "0.01", "SPEND_FEEDS": str(registry)}
+               "PROCUREMENT_RETRY_WAIT_S": "0.01", "SPEND_FEEDS": str(registry),
+               "CONTRACTS_FINDER_URL": server_url, "FIND_A_TENDER_URL": server_url}
         self.proc = subprocess.Popen([sys.executable, "-m", "flows.cli", *ARGS], env=env, cwd=REPO,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      start_new_session=True)
@@ -105,12 +110,12 @@ def test_sigkilled_runs_leave_the_last_good_warehouse_and_the_next_run_publishes
         ("the new warehouse's temp file exists", _publish_temp_file(home)),
     ]
     for name, moment in moments:
-        Run(home, world.registry_b, prefect_api).kill_when(moment)
+        Run(home, world.registry_b, world.server.base_url, prefect_api).kill_when(moment)
         assert sha256(home / "warehouse.duckdb") == last_good, f"killed when {name}"
         assert lock_is_free(settings), f"killed when {name}"
         tally.fault()
 
-    run = Run(home, world.registry_b, prefect_api)
+    run = Run(home, world.registry_b, world.server.base_url, prefect_api)
     assert run.finish() == 0, run.output()
     assert sha256(home / "warehouse.duckdb") != last_good
     assert marts_snapshot(home / "warehouse.duckdb") == baseline.marts
