@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from fault_world import (
-    FIRST_GENERATION_FILES, MID, SINCE, SPEND_FILES, UNTIL, copy_home, ingest, load_reference_subset,
+    FIRST_GENERATION_FILES, MID, SINCE, SPEND_FILES, copy_home, ingest, load_reference_subset,
     marts_snapshot, raw_snapshot, run_pipeline, settings_for, write_registry,
 )
 from flows.sample.server import FeedServer, running

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import pytest
 
 from fault_world import (
     REPO, SINCE, UNTIL, lock_is_free, marts_snapshot, parquet_snapshot, raw_snapshot, rows_lost, settings_for, sha256,
