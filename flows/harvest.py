@@ -29,6 +29,8 @@ RESUME_OVERLAP = timedelta(hours=1)
 # A service that keeps answering with new cursors must not keep one window open forever.
 MAX_PAGES_PER_WINDOW = 2000
 MAX_EMPTY_PAGES_IN_A_ROW = 20
+# A page of 100 releases is a few MB at most; a server sending more must not exhaust memory.
+MAX_PAGE_BYTES = 64 * 1024 * 1024
 WINDOWS_PER_COMMIT = 20
 
 DDL = """
@@ -198,7 +200,7 @@ def harvest_window(
             result.status, result.error = "failed", f"more than {MAX_PAGES_PER_WINDOW} pages in one window"
             break
         visited.add(url)
-        fetched = fetch(url, policy, session=session)
+        fetched = fetch(url, policy, session=session, max_bytes=MAX_PAGE_BYTES)
         result.pages += 1
         landed = land(
             con, settings.home, service.source,

@@ -250,3 +250,13 @@ def test_a_failing_republished_spend_file_keeps_the_loaded_version(spend, server
         server.scripted.clear()
         assert _payments(con, feeds[0]) == loaded
         tally.fault()
+
+
+def test_an_oversized_notice_page_fails_its_window_without_reading_it_all(server, tmp_path, monkeypatch, tally):
+    monkeypatch.setattr(flows.harvest, "MAX_PAGE_BYTES", 64 * 1024)
+    server.add(_in_one_window(CONTRACTS_FINDER, _first_page(CONTRACTS_FINDER)), complete(b" " * (1024 * 1024)))
+    with connect_path(tmp_path / "work.duckdb") as con:
+        with pytest.raises(HarvestIncomplete, match="larger than the 65,536-byte limit"):
+            harvest(settings_for(tmp_path, server), con, CONTRACTS_FINDER, *RANGES[CONTRACTS_FINDER])
+        assert _loaded(con, CONTRACTS_FINDER)  # the other window loaded
+    tally.fault()
