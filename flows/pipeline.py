@@ -20,7 +20,7 @@ from prefect.runtime import flow_run
 from flows.config import BUNDLED_SPEND_FEEDS, Settings, load_settings
 from flows.database import working_db
 from flows.harvest import HarvestIncomplete, SourceUnreachable, WindowResult, date_windows, harvest, resolve_range
-from flows.http import FetchError
+from flows.http import FetchError, safe_url
 from flows.progress import Progress, progress
 from flows.publish import PublishResult, publish
 from flows.report import build_report
@@ -151,7 +151,8 @@ def ingest_notices(settings: Settings, source: str, since: datetime | None = Non
 
 @task(
     name="ingest-spend-file",
-    task_run_name="spend {feed.publisher_id} {feed.url}",
+    # Registry URLs may carry credentials: names and logs show the publisher and row, not the URL.
+    task_run_name="spend {feed.publisher_id} row {feed.registry_row}",
     retries=2,
     retry_delay_seconds=10,
     cache_policy=NO_CACHE,
@@ -161,7 +162,7 @@ def ingest_notices(settings: Settings, source: str, since: datetime | None = Non
 def ingest_spend_file(settings: Settings, feed: Feed) -> FileResult:
     with working_db(settings) as con:
         result = ingest_feed(con, settings, feed, synonyms=load_synonyms())
-    get_run_logger().info("%s %s: %s (%s read, %s loaded, %s rejected, %s skipped)", feed.publisher_id, feed.url,
+    get_run_logger().info("%s %s: %s (%s read, %s loaded, %s rejected, %s skipped)", feed.publisher_id, safe_url(feed.url),
                           result.status, result.rows_read, result.rows_loaded, result.rows_rejected,
                           result.rows_skipped)
     return result
@@ -181,9 +182,9 @@ def ingest_spend(settings: Settings, feeds: list[Feed]) -> SourceOutcome:
                 result = state.result()
                 outcome.files.append(result)
                 if result.status in ("rejected", "failed"):
-                    problems.append(f"{feed.publisher_id} {feed.url}: {result.message}")
+                    problems.append(f"{feed.publisher_id} {safe_url(feed.url)}: {result.message}")
             else:
-                problems.append(f"{feed.publisher_id} {feed.url}: {state.result(raise_on_failure=False)}")
+                problems.append(f"{feed.publisher_id} {safe_url(feed.url)}: {state.result(raise_on_failure=False)}")
             bar.advance(detail=feed.publisher_id)
     loaded = [f for f in outcome.files if f.status == "loaded"]
     outcome.message = (
