@@ -322,7 +322,7 @@ def report(result: dict[str, Any]) -> str:
     peak_full = max(r["peak_kb"] for r in full.values()) / 1024
     lines = [
         f"### {m['rows']:,} payment lines in {m['files']} files ({m['publishers']} publishers), "
-        f"{m['releases']:,} OCDS releases",
+        + (f"{m['releases']:,} OCDS releases" if night else "spend ingest and its peers only"),
         "",
         f"Measured {result['when']} on {result['machine']['nproc']} CPUs ({result['machine']['cpu']}), "
         f"{result['machine']['memory']} RAM, Python {result['machine']['python']}, DuckDB "
