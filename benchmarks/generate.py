@@ -28,7 +28,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from multiprocessing import Pool
-from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -251,7 +250,6 @@ def generate(out: Path, rows: int, files: int, n_publishers: int, releases: int,
     inc = out / "increment"
     (inc / "spend").mkdir(parents=True, exist_ok=True)
     publisher = publishers(n_publishers)[1]
-    last_month = month_of((files - 1) // n_publishers + 1)
     new_file = write_spend_file(inc / "spend", publisher, month_of(files // n_publishers + 1), max(1, rows // files),
                                 f"{SEED}-increment")
     # The registry must sit above every file it names (local paths are only read below its folder).

@@ -23,8 +23,6 @@ peak RSS (and that of any process it starts), read from the kernel's rusage. Sta
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import platform

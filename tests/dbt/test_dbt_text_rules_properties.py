@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.transform import PROJECT_DIR, _invoke
+from flows.transform import _invoke
 
 EXPRESSIONS = {
     "name": "{{ normalise_name('x') }}",

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-import requests
 
 from flows.harvest import HarvestIncomplete, SourceUnreachable, get_watermark, harvest
 from flows.http import FetchError, RetryPolicy, fetch
