@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 RELEASE_SCHEMA = Path("/work/shared/ocds/release-schema.json")
 OCDS_COMPILE_SELECT = "+int_ocds__compiled_releases +int_ocds__compiled_awards"
+OCDS_LOAD_BATCH = 25
 
 
 # ---------------------------------------------------------------------------------------------- stages
@@ -89,15 +90,17 @@ def package_files(folder: Path, limit: int | None = None) -> list[tuple[str, Pat
 
 
 def stage_ocds_load(data: Path, home: Path, folder: str = "", limit: int | None = None) -> int:
+    """Landed packages into raw.ocds_releases with the harvest's loader, a few dozen files per call
+    (about 50 MB of JSON: one DuckDB statement each, memory bounded by the batch)."""
     from flows.database import working_db
-    from flows.raw.ocds_releases import load_releases
+    from flows.raw.ocds_releases import LandedPackage, load_releases
 
     settings = _settings(home)
+    packages = [LandedPackage(source, path, str(path.relative_to(data))) for source, path in package_files(data / folder, limit)]
     seen = 0
     with working_db(settings) as con:
-        for source, path in package_files(data / folder, limit):
-            package = json.loads(path.read_bytes())
-            seen += load_releases(con, source, package["releases"], str(path.relative_to(data))).seen
+        for start in range(0, len(packages), OCDS_LOAD_BATCH):
+            seen += load_releases(con, packages[start:start + OCDS_LOAD_BATCH]).seen
     return seen
 
 

@@ -19,7 +19,7 @@ import requests
 from flows.config import Settings
 from flows.http import FetchError, fetch, safe_url
 from flows.landing import land
-from flows.raw.ocds_releases import load_releases
+from flows.raw.ocds_releases import LandedPackage, load_releases
 from flows.sources.ocds import CONTRACTS_FINDER, SERVICES, Service, UnreadableResponse, date_windows, decode_body, parse_package
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,8 @@ def harvest_window(
                       service.label, window_from.isoformat(), landed.relative_path, exc)
             break
         result.repairs += len(package.repairs)
-        count = load_releases(con, service.source, package.releases, landed.relative_path)
+        # Parsed above for its next link and to keep an unreadable body; loaded from the landed file.
+        count = load_releases(con, [LandedPackage(service.source, landed.path, landed.relative_path)])
         result.seen += count.seen
         result.new += count.new
         result.rejected += count.rejected
