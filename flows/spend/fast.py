@@ -22,12 +22,13 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
 from flows.spend.layout import Synonyms, Table, decode, find_layout, sniff_kind
-from flows.spend.rows import ParsedFile, RowReader
-from flows.spend.values import EARLIEST_YEAR, LATEST_YEAR
+from flows.spend import values
+from flows.spend.rows import ParsedFile, RowReader, payee, supplier_ref
 
 # Files smaller than this go through Python: the bulk path's fixed cost (temp file, DuckDB scan) is
 # only worth paying for real files.
@@ -41,70 +42,27 @@ _STAGED = "spend_bulk_payments"
 
 @dataclass
 class BulkFile:
-    """A file whose ordinary lines sit in the temp table `spend_bulk_payments`; `parsed` holds the rest."""
+    """A file whose ordinary lines sit in the temp table `spend_bulk_payments`; `parsed` holds the rest.
+
+    The table's rows with `bulk` true are payments: line_index (0-based from `first_line`), payment_date,
+    amount_gbp, supplier_name, is_redacted, supplier_id, transaction_number, expense_description,
+    expense_area, company_number, vat_number, supplier_postcode. drop_staged() removes it.
+    """
 
     parsed: ParsedFile
-    loaded: int  # lines in the temp table
+    loaded: int  # payment lines in the table
+    first_line: int  # line number in the file of line_index 0
 
 
 def _ct(column: str, exact_trim: bool) -> str:
     """clean_text: Python strip(), then None for empty. trim() alone strips only spaces, which is exact
     when the file holds no other whitespace character (checked per file); trim with the full set is
     20x slower, so it is used only when needed."""
-    return f"nullif(trim({column}, $ws), '')" if exact_trim else f"nullif(trim({column}), '')"
-
-
-def _ascii(expr: str) -> str:
-    # Only tab/CR/LF and printable ASCII: Python's and RE2's \s, \b, \d and case rules agree there.
-    return f"coalesce(regexp_matches({expr}, '^[\\t\\r\\n\\x20-\\x7e]*$'), true)"
-
-
-def _in_range(day: str) -> str:
-    return f"CASE WHEN year({day}) BETWEEN {EARLIEST_YEAR} AND {LATEST_YEAR} THEN {day} END"
-
-
-# (guard, how DuckDB reads it): each guard admits only text that values.parse_date reads through one
-# of its regexes to the same day. 2-digit years: Python maps 00-69 to 20xx, C's %y maps 69 to 1969, so
-# only 00-68 are taken here. Anything else (serials, long month names, times with zones) goes to Python.
-_DATE_FORMS = (
-    (r"^\d{1,2}/\d{1,2}/\d{4}$", "try_strptime({t}, '%d/%m/%Y')"),
-    (r"^\d{4}-\d{2}-\d{2}$", "try_strptime({t}, '%Y-%m-%d')"),
-    (r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$", "try_strptime(left({t}, 10), '%Y-%m-%d')"),
-    (r"^\d{8}$", "try_strptime({t}, '%Y%m%d')"),
-    (r"^\d{1,2}-[A-Za-z]{3}-\d{4}$", "try_strptime({t}, '%d-%b-%Y')"),
-    (r"^\d{1,2}-[A-Za-z]{3}-(?:[0-5]\d|6[0-8])$", "try_strptime({t}, '%d-%b-%y')"),
-    (r"^\d{1,2}\.\d{1,2}\.\d{4}$", "try_strptime({t}, '%d.%m.%Y')"),
-    (r"^\d{1,2}\.\d{1,2}\.(?:[0-5]\d|6[0-8])$", "try_strptime({t}, '%d.%m.%y')"),
-    (r"^\d{1,2}-\d{1,2}-\d{4}$", "try_strptime({t}, '%d-%m-%Y')"),
-    (r"^\d{1,2}/\d{1,2}/(?:[0-5]\d|6[0-8])$", "try_strptime({t}, '%d/%m/%y')"),
-)
+    return f"nullif(trim({column}, {_sql_literal(_WHITESPACE)}), '')" if exact_trim else f"nullif(trim({column}), '')"
 
 
 def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-# Exact shapes (digits as 9, letters as A) of the commonest dates, compared without regexes; each shape
-# is one that _DATE_FORMS admits, read the same way. Other shapes go through the regex guards.
-_DATE_SHAPES = (
-    ("99/99/9999", "try_strptime({t}, '%d/%m/%Y')"),
-    ("9999-99-99", "try_strptime({t}, '%Y-%m-%d')"),
-    ("9999-99-99 99:99:99", "try_strptime(left({t}, 10), '%Y-%m-%d')"),
-    ("99999999", "try_strptime({t}, '%Y%m%d')"),
-    ("99-AAA-9999", "try_strptime({t}, '%d-%b-%Y')"),
-)
-
-
-def _date_sql(t: str) -> str:
-    """values.parse_date for trimmed text `t`, for the common forms only (NULL = let Python read it)."""
-    shape = f"translate(upper({t}), '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', '{'9' * 10}{'A' * 26}')"
-    shapes = " ".join(f"WHEN {_sql_literal(form)} THEN CAST({read.format(t=t)} AS DATE)" for form, read in _DATE_SHAPES)
-    fast_path = f"(CASE {shape} {shapes} END)"
-    branches = " ".join(
-        f"WHEN regexp_matches({t}, {_sql_literal(guard)}) THEN CAST({read.format(t=t)} AS DATE)"
-        for guard, read in _DATE_FORMS
-    )
-    return _in_range(f"coalesce({fast_path}, CASE {branches} END)")
 
 
 # A subset of what values.parse_amount accepts: an optional minus (before or after an optional £),
@@ -114,8 +72,20 @@ _PLAIN_AMOUNT = r"^-?£?-?[0-9,]*[0-9][0-9,]*(?:\.[0-9]{0,18})?$"
 _BRACKET_AMOUNT = r"^\(£?[0-9,]*[0-9][0-9,]*(?:\.[0-9]{0,18})?\)$"
 
 
+# The commonest forms, read with one cast: at most one minus (before or after an optional £), digits
+# (with commas) and at most 2 decimals, so the cast is exact; beyond 16 whole digits it fails, as in Python.
+_SIMPLE_AMOUNT = r"^(?:-£?|£-?)?[0-9][0-9,]*(?:\.[0-9]{1,2})?$"
+
+
 def _amount_sql(t: str) -> str:
     """values.parse_amount for trimmed text `t` (spaces and no-break spaces inside are dropped, as there)."""
+    simple = f"TRY_CAST(replace(replace(replace({t}, ',', ''), '£', ''), '-', '') AS DECIMAL(18,2))"
+    return f"""CASE WHEN regexp_matches({t}, {_sql_literal(_SIMPLE_AMOUNT)})
+        THEN CASE WHEN contains({t}, '-') THEN -{simple} ELSE {simple} END
+        ELSE {_other_amount_sql(t)} END"""
+
+
+def _other_amount_sql(t: str) -> str:
     s = f"replace(replace({t}, chr(160), ''), ' ', '')"
     number = f"replace(replace(replace(replace(replace({s}, '£', ''), '-', ''), ',', ''), '(', ''), ')', '')"
     magnitude = f"round(TRY_CAST({number} AS DECIMAL(38,18)), 2)"
@@ -127,40 +97,77 @@ def _amount_sql(t: str) -> str:
         THEN CAST(CASE WHEN {negative} THEN -{magnitude} ELSE {magnitude} END AS DECIMAL(18,2)) END"""
 
 
-_REDACTED = (r"(?i)\bredact(?:ed)?\b|^\W*(?:personal\s+(?:data|information|details)|data\s+protection(?:\s+act)?"
-             r"|name\s+withheld|withheld|not\s+disclosed|private\s+individual)\W*$")
+@dataclass(frozen=True)
+class ValueMap:
+    """Payment columns computed in Python from the distinct raw cells of `columns`, joined back in SQL.
+
+    A file holds few distinct dates, payees and identifiers (a month's dates, a council's suppliers), so
+    reading each distinct cell with the Python parsers themselves gives exactly their results - for any
+    text, accents and odd formats included - at a fraction of the cost of reading every line.
+    """
+
+    columns: tuple[int, ...]  # cell columns the outputs depend on; () when the file has none of them
+    outputs: tuple[tuple[str, str], ...]  # (payment column, column of spend_bulk_maps holding it)
+    read: Callable[..., tuple]  # cells (str or None) -> outputs
 
 
-def _redaction_sql(text: str) -> str:
-    return f"coalesce(regexp_matches({text}, {_sql_literal(_REDACTED)}), false)"
+# spend_bulk_maps holds every map's rows; one typed column per kind of output.
+_MAP_COLUMNS = {"day": "DATE", "text": "VARCHAR", "flag": "BOOLEAN"}
 
 
-def _company_sql(text: str) -> str:
-    c = f"regexp_replace(upper({text}), '[\\s.\\-]', '', 'g')"
-    pattern = _sql_literal(r"^([A-Z]{2})?([0-9]{1,8})$")
-    prefix, digits = f"regexp_extract({c}, {pattern}, 1)", f"regexp_extract({c}, {pattern}, 2)"
-    return f"""CASE
-        WHEN regexp_matches({c}, {pattern}) THEN
-            CASE WHEN ltrim({digits}, '0') = '' OR length({prefix}) + length({digits}) > 8 THEN NULL
-                 ELSE {prefix} || lpad({digits}, CAST(8 - length({prefix}) AS INTEGER), '0') END
-        WHEN regexp_matches({c}, '^[A-Z0-9]{{8}}$') AND ltrim({c}, '0') <> '' THEN {c}
-    END"""
+def value_maps(reader: RowReader) -> list[ValueMap]:
+    """The payment columns read through Python per distinct cell, as RowReader.read reads them."""
+    cols = reader.columns
+
+    def top(name: str) -> tuple[int, ...]:
+        return cols[name][:1] if name in cols else ()
+
+    def first_text(*cells: str | None) -> str | None:
+        return next((text for cell in cells if (text := values.clean_text(cell)) is not None), None)
+
+    maps = [
+        ValueMap((reader.date_column,), (("payment_date", "day"),), lambda cell: (values.parse_date(cell),)),
+        ValueMap((reader.supplier_column,), (("supplier_name", "text"), ("is_redacted", "flag")),
+                 lambda cell: payee(values.clean_text(cell))),
+        ValueMap(cols.get("supplier_id", ()), (("supplier_id", "text"),),
+                 lambda *cells: (supplier_ref(first_text(*cells)),)),
+    ]
+    for name, normalise in (("company_number", values.normalise_company_number),
+                            ("vat_number", values.normalise_vat_number),
+                            ("supplier_postcode", values.normalise_postcode)):
+        maps.append(ValueMap(top(name), ((name, "text"),), lambda cell, f=normalise: (f(cell),)))
+    return maps
 
 
-def _vat_sql(text: str) -> str:
-    v = f"regexp_replace(upper({text}), '[^A-Z0-9]', '', 'g')"
-    v = f"CASE WHEN starts_with({v}, 'GB') THEN {v}[3:] ELSE {v} END"
-    return f"CASE WHEN regexp_matches({v}, '^([0-9]{{9}}|[0-9]{{12}})$') AND ltrim({v}, '0') <> '' THEN {v} END"
+def _key(columns: tuple[int, ...], width: int) -> str:
+    """A map's key for one line: its cells joined by NUL (removed from the text before reading).
+    NULL (an empty or missing cell) and '' read the same in every parser, so both are keyed ''."""
+    return " || chr(0) || ".join(f"coalesce(c{c}, '')" if c < width else "''" for c in columns)
 
 
-def _postcode_sql(text: str) -> str:
-    p = f"regexp_replace(upper({text}), '\\s+', '', 'g')"
-    pattern = _sql_literal(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
-    return f"CASE WHEN regexp_matches({p}, {pattern}) THEN regexp_replace({p}, {pattern}, '\\1 \\2') END"
+def _stage_maps(con: duckdb.DuckDBPyConnection, maps: list[ValueMap], width: int) -> None:
+    """Fill the temp table spend_bulk_maps (map, key, day, text, flag) from the distinct keys of each map."""
+    rows: dict[str, list] = {"map": [], "key": [], "day": [], "text": [], "flag": []}
+    for number, value_map in enumerate(maps):
+        if not value_map.columns:
+            continue
+        columns = _key(value_map.columns, width)
+        for (key,) in con.execute(f"SELECT DISTINCT {columns} FROM spend_bulk_lines").fetchall():
+            outputs = dict(zip((column for _, column in value_map.outputs), value_map.read(*key.split("\x00"))))
+            rows["map"].append(number)
+            rows["key"].append(key)
+            for column in _MAP_COLUMNS:
+                rows[column].append(outputs.get(column))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE spend_bulk_maps AS SELECT unnest($map) AS map, unnest($key) AS key, "
+        "CAST(unnest($day) AS DATE) AS day, CAST(unnest($text) AS VARCHAR) AS text, "
+        "CAST(unnest($flag) AS BOOLEAN) AS flag",
+        rows,
+    )
 
 
 def _classify_sql(reader: RowReader, width: int, exact_trim: bool) -> str:
-    """One row per data line: its 0-based index, the payment columns, and whether SQL may take it."""
+    """One row per data line: its 0-based index, the payment columns, and whether SQL read it as a payment."""
     cols = reader.columns
 
     def col(index: int) -> str:
@@ -170,43 +177,38 @@ def _classify_sql(reader: RowReader, width: int, exact_trim: bool) -> str:
         options = [_ct(col(i), exact_trim) for i in cols.get(name, ())]
         return f"coalesce({', '.join(options)})" if options else "NULL::VARCHAR"
 
-    def top(name: str) -> str:
-        return _ct(col(cols[name][0]), exact_trim) if name in cols else "NULL::VARCHAR"
-
-    checked = [col(reader.supplier_column), *(col(i) for i in cols.get("supplier_id", ()))]
-    checked += [col(cols[name][0]) for name in ("company_number", "vat_number", "supplier_postcode") if name in cols]
-    # Trimmed once in the inner query; the outer one parses.
+    outputs, joins = [], []
+    for number, value_map in enumerate(value_maps(reader)):
+        if not value_map.columns:
+            # An optional column the file lacks: Python reads None there, which every parser maps to None.
+            outputs += [f"NULL::{_MAP_COLUMNS[column]} AS {name}" for name, column in value_map.outputs]
+            continue
+        joins.append(f"JOIN spend_bulk_maps AS m{number} ON m{number}.map = {number} "
+                     f"AND m{number}.key = {_key(value_map.columns, width)}")
+        outputs += [f"m{number}.{column} AS {name}" for name, column in value_map.outputs]
     return f"""
         SELECT
             line_index,
-            {_date_sql('date_text')} AS payment_date,
-            {_amount_sql('amount_text')} AS amount_gbp,
-            supplier_raw, supplier_id, transaction_number, expense_description, expense_area,
-            {_company_sql('company_text')} AS company_number,
-            {_vat_sql('vat_text')} AS vat_number,
-            {_postcode_sql('postcode_text')} AS supplier_postcode,
-            plain
+            payment_date IS NOT NULL AND amount_gbp IS NOT NULL AS bulk,
+            payment_date, amount_gbp, supplier_name, is_redacted, supplier_id, transaction_number,
+            expense_description, expense_area, company_number, vat_number, supplier_postcode
         FROM (
             SELECT
-                rowid AS line_index,
-                {_ct(col(reader.date_column), exact_trim)} AS date_text,
-                {_ct(col(reader.amount_column), exact_trim)} AS amount_text,
-                {_ct(col(reader.supplier_column), exact_trim)} AS supplier_raw,
-                {first_text('supplier_id')} AS supplier_id,
+                lines.line_index,
+                {_amount_sql(_ct(col(reader.amount_column), exact_trim))} AS amount_gbp,
                 {first_text('transaction_number')} AS transaction_number,
                 {first_text('expense_description')} AS expense_description,
                 {first_text('expense_area')} AS expense_area,
-                {top('company_number')} AS company_text,
-                {top('vat_number')} AS vat_text,
-                {top('supplier_postcode')} AS postcode_text,
-                {' AND '.join(_ascii(c) for c in checked)} AS plain
-            FROM spend_bulk_lines
+                {', '.join(outputs)}
+            FROM (SELECT rowid AS line_index, * FROM spend_bulk_lines) AS lines
+            {' '.join(joins)}
         )
     """
 
 
-# Whitespace other than the space that Python's strip() removes (line breaks cannot occur inside a line).
-_OTHER_WHITESPACE = re.compile("[" + re.escape(_WHITESPACE.replace(" ", "").replace("\r", "").replace("\n", "")) + "]")
+# Whitespace other than the space that Python's strip() removes (line breaks cannot occur inside a line);
+# one `in` test per character is a fast scan, quicker than a regex class over the whole file.
+_OTHER_WHITESPACE = _WHITESPACE.replace(" ", "").replace("\r", "").replace("\n", "")
 
 
 def _head(text: str) -> tuple[Table, list[int]]:
@@ -276,24 +278,11 @@ def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms) 
             )
         except duckdb.Error:
             return None
-    exact_trim = _OTHER_WHITESPACE.search(data) is not None
-    first_line = data_start_line + 1
-    # Every line, flagged `bulk` when SQL reads it; inserts take only those (insert_staged_payments).
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {_STAGED} AS
-        SELECT
-            line_index,
-            plain AND payment_date IS NOT NULL AND amount_gbp IS NOT NULL AS bulk,
-            CAST($first + line_index AS INTEGER) AS source_row, payment_date, amount_gbp,
-            CASE WHEN {_redaction_sql('supplier_raw')} THEN NULL ELSE supplier_raw END AS supplier_name,
-            {_redaction_sql('supplier_raw')} AS is_redacted,
-            CASE WHEN {_redaction_sql('supplier_id')} THEN NULL ELSE supplier_id END AS supplier_id,
-            transaction_number, expense_description, expense_area, company_number, vat_number, supplier_postcode
-        FROM ({_classify_sql(reader, width, exact_trim)})
-        """,
-        {"first": first_line, **({"ws": _WHITESPACE} if exact_trim else {})},
-    )
+    exact_trim = any(char in data for char in _OTHER_WHITESPACE)
+    _stage_maps(con, value_maps(reader), width)
+    # Every line, flagged `bulk` when SQL read it as a payment; the insert takes only those.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {_classify_sql(reader, width, exact_trim)}")
+    con.execute("DROP TABLE spend_bulk_maps")
     con.execute("DROP TABLE spend_bulk_lines")
     total, loaded, leftover_list = con.execute(
         f"SELECT count(*), count(*) FILTER (bulk), coalesce(list(line_index) FILTER (NOT bulk), []) FROM {_STAGED}"
@@ -301,17 +290,18 @@ def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms) 
     if total != lines:
         drop_staged(con)
         return None
-    leftover = set(leftover_list)
 
+    first_line = data_start_line + 1
     parsed = ParsedFile(kind="csv", encoding=encoding, sheet=None, header_row=head.rows[layout.header_rows[-1]][0])
-    if leftover:
+    if leftover_list:
         texts = data.split("\n")
-        for index in sorted(leftover):
+        for index in sorted(leftover_list):
             cells = next(csv.reader([texts[index].removesuffix("\r")]), [])
             reader.read(first_line + index, cells, parsed)
     if loaded + parsed.rows_read != lines:
+        drop_staged(con)
         raise AssertionError(f"bulk spend path lost lines: {loaded} + {parsed.rows_read} != {lines}")
-    return BulkFile(parsed=parsed, loaded=loaded)
+    return BulkFile(parsed=parsed, loaded=loaded, first_line=first_line)
 
 
 def drop_staged(con: duckdb.DuckDBPyConnection) -> None:

@@ -168,7 +168,7 @@ def ingest_feed(
         sheet=parsed.sheet,
         **common,
     )
-    replace_feed_rows(con, feed, source_file, sha, parsed, ledger, staged=bulk is not None)
+    replace_feed_rows(con, feed, source_file, sha, parsed, ledger, bulk)
     return FileResult.from_ledger(ledger)
 
 

@@ -89,6 +89,17 @@ def _cell(cells: list[Any], index: int) -> Any:
     return cells[index] if index < len(cells) else None
 
 
+def payee(supplier_text: str | None) -> tuple[str | None, bool]:
+    """(supplier_name, is_redacted) for a payee cell's cleaned text: a redaction marker keeps no name."""
+    redacted = values.is_redaction(supplier_text)
+    return (None if redacted else supplier_text), redacted
+
+
+def supplier_ref(text: str | None) -> str | None:
+    """The council's supplier reference, or None when the cell is a redaction marker."""
+    return None if values.is_redaction(text) else text
+
+
 class RowReader:
     """Turns the records of one mapped table into payments, rejects and skips."""
 
@@ -162,16 +173,15 @@ class RowReader:
         if reasons:
             parsed.rejects.append(Reject(row_number, "; ".join(reasons), _raw_json(cells)))
             return
-        redacted = values.is_redaction(supplier_raw)
-        supplier_id = self.first_text(cells, "supplier_id")
+        supplier_name, redacted = payee(supplier_raw)
         parsed.payments.append(
             Payment(
                 source_row=row_number,
                 payment_date=payment_date,
                 amount_gbp=amount,
-                supplier_name=None if redacted else supplier_raw,
+                supplier_name=supplier_name,
                 is_redacted=redacted,
-                supplier_id=None if values.is_redaction(supplier_id) else supplier_id,
+                supplier_id=supplier_ref(self.first_text(cells, "supplier_id")),
                 transaction_number=self.first_text(cells, "transaction_number"),
                 expense_description=self.first_text(cells, "expense_description"),
                 expense_area=self.first_text(cells, "expense_area"),
