@@ -3,24 +3,44 @@
 `build` is what `procurement transform` and the nightly flow call: it makes sure the reference data is
 present, then runs `dbt build` in-process. A failing model, test or unit test raises `TransformError`
 naming every failing node, so the Prefect task that wraps it fails with that message.
+
+The large models are incremental: a night processes the new payment lines and notices, not the whole
+warehouse (see each model's header). Their incremental results equal a full rebuild only while what
+they were built from is unchanged apart from new rows, so `build` rebuilds everything
+(`dbt build --full-refresh`) when `full_refresh_reason` finds that something else changed: the dbt
+project, seeds, dbt or reference-data versions or the spend publishers' names and districts (the fingerprint recorded by the
+last complete build, in ops.transform_state), or payment lines that left raw.spend_payments because a
+feed replaced an earlier version of a file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from importlib import metadata
 from typing import Iterator
 
-from flows.config import Settings
+import duckdb
+
+from flows.config import PROJECT_ROOT, Settings
 from flows.database import working_db
 from flows.raw.ocds_releases import ensure_table as ensure_ocds_releases
-from flows.reference import load_postcode_lad
+from flows.reference import load_postcode_lad, postcode_package_version
 from flows.spend.load import ensure_tables as ensure_spend_tables
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+SEEDS_DIR = PROJECT_ROOT / "seeds"  # dbt_project.yml: seed-paths
+STATE_DDL = """
+CREATE TABLE IF NOT EXISTS ops.transform_state (
+    fingerprint  VARCHAR NOT NULL,
+    full_refresh BOOLEAN NOT NULL,
+    built_at     TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+)
+"""
 
 
 class TransformError(RuntimeError):
@@ -44,6 +64,7 @@ class BuildResult:
     nodes: list[NodeResult]
     elapsed_s: float
     reference_loaded: bool
+    full_refresh_reason: str | None = None  # why everything was rebuilt; None for an incremental build
 
     def count(self, status: str) -> int:
         return sum(1 for n in self.nodes if n.status == status)
@@ -59,6 +80,63 @@ def prepare_working_db(settings: Settings) -> bool:
         ensure_ocds_releases(con)
         ensure_spend_tables(con)
         return load_postcode_lad(con)
+
+
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """A hash of everything besides raw rows that the built tables depend on."""
+    code = [PROJECT_DIR / "dbt_project.yml"]
+    code += sorted(p for folder in ("models", "macros") for p in (PROJECT_DIR / folder).rglob("*") if p.is_file())
+    sql = "".join(p.read_text(encoding="utf-8") for p in code if p.suffix == ".sql")
+    # Seeds the models read; the spend registry and header synonyms are seeds for the Python loaders and
+    # the docs only, and a newly registered spend file must not force a full rebuild.
+    seeds = [p for p in sorted(SEEDS_DIR.glob("*.csv")) if f"ref('{p.stem}')" in sql]
+    digest = hashlib.sha256()
+    for path in code + seeds:
+        digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in ("dbt-core", "dbt-duckdb"):
+        digest.update(f"{package}={metadata.version(package)}\0".encode())
+    digest.update(f"postcodes={postcode_package_version()}\0".encode())
+    # A publisher's name and district are copied onto its payments; a newly registered file is not a change.
+    for row in con.execute(
+        "SELECT DISTINCT publisher_id, publisher_name, lad_code FROM raw.spend_publishers ORDER BY ALL"
+    ).fetchall():
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def _relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+    ).fetchone()[0] > 0
+
+
+def full_refresh_reason(con: duckdb.DuckDBPyConnection, fingerprint: str) -> str | None:
+    """Why the next build must rebuild every incremental model from all raw rows, or None.
+    `fingerprint` is `inputs_fingerprint` now."""
+    con.execute(STATE_DDL)
+    last = con.execute("SELECT fingerprint FROM ops.transform_state ORDER BY built_at DESC LIMIT 1").fetchone()
+    if last is None:
+        return "no complete build recorded yet"
+    if last[0] != fingerprint:
+        return "the dbt project, seeds, dbt or reference-data versions or spend publishers' names or districts changed"
+    if _relation_exists(con, "intermediate", "int_spend__payments_ranked"):
+        (changed,) = con.execute("""
+            SELECT count(*)
+            FROM (SELECT source_file, count(*) AS n FROM intermediate.int_spend__payments_ranked GROUP BY ALL) AS built
+            LEFT JOIN (SELECT source_file, count(*) AS n FROM raw.spend_payments GROUP BY ALL) AS raw
+                USING (source_file)
+            WHERE raw.n IS DISTINCT FROM built.n
+        """).fetchone()
+        if changed:
+            return f"payment lines of {changed} file(s) left raw.spend_payments (a feed replaced an earlier version)"
+    return None
+
+
+def _record_build(con: duckdb.DuckDBPyConnection, fingerprint: str, full_refresh: bool) -> None:
+    con.execute(STATE_DDL)
+    con.execute("DELETE FROM ops.transform_state")
+    con.execute("INSERT INTO ops.transform_state (fingerprint, full_refresh) VALUES (?, ?)",
+                [fingerprint, full_refresh]).fetchall()
 
 
 @contextmanager
@@ -95,11 +173,21 @@ def _node_results(res) -> list[NodeResult]:
     ]
 
 
-def build(settings: Settings, select: str | None = None) -> BuildResult:
-    """`dbt build` (seeds, models, data tests, unit tests) of the whole project or of `select`."""
+def build(settings: Settings, select: str | None = None, full_refresh: bool | None = None) -> BuildResult:
+    """`dbt build` (seeds, models, data tests, unit tests) of the whole project or of `select`.
+
+    `full_refresh` None decides by `full_refresh_reason`; True or False forces a full or incremental
+    build. Only a complete build of the whole project is recorded as the next build's baseline.
+    """
     started = time.monotonic()
     reference_loaded = prepare_working_db(settings)
-    args = ["build"] + (["--select", select] if select else [])
+    with working_db(settings) as con:
+        fingerprint = inputs_fingerprint(con)
+        if full_refresh is None:
+            reason = full_refresh_reason(con, fingerprint)
+        else:
+            reason = "requested" if full_refresh else None
+    args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if reason else [])
     res = _invoke(settings, args)
     nodes = _node_results(res)
     failures = [
@@ -110,7 +198,11 @@ def build(settings: Settings, select: str | None = None) -> BuildResult:
     if res.exception is not None or not res.success or failures:
         detail = "; ".join(failures) if failures else repr(res.exception)
         raise TransformError(f"dbt build failed: {detail}", failures)
-    return BuildResult(nodes=nodes, elapsed_s=time.monotonic() - started, reference_loaded=reference_loaded)
+    if select is None:
+        with working_db(settings) as con:
+            _record_build(con, fingerprint, full_refresh=reason is not None)
+    return BuildResult(nodes=nodes, elapsed_s=time.monotonic() - started, reference_loaded=reference_loaded,
+                       full_refresh_reason=reason)
 
 
 def docs_generate(settings: Settings) -> Path:

@@ -5,18 +5,32 @@
 -- the other files, and copy_rank 1 is the copy in the earliest-loaded file.
 -- Names are normalised once per distinct spelling, not once per line (a few thousand payees pay
 -- millions of lines).
-with payees as (
+-- Incremental: a night ranks only the lines of files not ranked yet. Files are loaded after every file
+-- already ranked, so their copies rank after the copies already here and no existing rank changes;
+-- a new line's rank is its rank among the new lines plus the copies already ranked. Lines leave
+-- raw.spend_payments only when a feed replaces an earlier version, and then the pipeline rebuilds this
+-- model in full (flows/transform.py).
+{{ config(materialized='incremental', incremental_strategy='append') }}
+with new_lines as (
+    select *
+    from {{ ref('stg_spend__payments') }}
+    {% if is_incremental() %}
+    where source_file not in (select distinct source_file from {{ this }})
+    {% endif %}
+),
+
+payees as (
     select
         supplier_name,
         {{ normalise_name('supplier_name') }} as payee_normalised
-    from (select distinct supplier_name from {{ ref('stg_spend__payments') }} where supplier_name is not null) as names
+    from (select distinct supplier_name from new_lines where supplier_name is not null) as names
 ),
 
 payments as (
     select
         p.*,
         n.payee_normalised
-    from {{ ref('stg_spend__payments') }} as p
+    from new_lines as p
     left join payees as n on n.supplier_name = p.supplier_name
 ),
 
@@ -39,32 +53,60 @@ occurrences as (
         ) as occurrence_in_file
     from payments as p
     inner join files as f on f.source_file = p.source_file
-)
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by
+                publisher_id, transaction_number, payment_date, amount_gbp, payee_normalised, dedup_description,
+                occurrence_in_file
+            order by file_loaded_at, source_file
+        ) as rank_among_new
+    from occurrences
+){% if is_incremental() %},
+
+earlier_copies as (
+    select
+        e.publisher_id, e.transaction_number, e.payment_date, e.amount_gbp, e.payee_normalised,
+        case when e.transaction_number is null then e.expense_description end as dedup_description,
+        e.occurrence_in_file,
+        count(*) as n_copies
+    from {{ this }} as e
+    where e.publisher_id in (select distinct publisher_id from new_lines)
+    group by all
+){% endif %}
 
 select
-    payment_key,
-    publisher_id,
-    source_file,
-    source_row,
-    file_sha256,
-    payment_date,
-    amount_gbp,
-    supplier_name,
-    payee_normalised,
-    is_redacted,
-    supplier_id,
-    transaction_number,
-    expense_description,
-    expense_area,
-    {{ company_number('company_number') }} as company_number,
-    vat_number,
-    {{ normalise_postcode('supplier_postcode') }} as supplier_postcode,
-    loaded_at,
-    occurrence_in_file,
-    row_number() over (
-        partition by
-            publisher_id, transaction_number, payment_date, amount_gbp, payee_normalised, dedup_description,
-            occurrence_in_file
-        order by file_loaded_at, source_file
-    ) as copy_rank
-from occurrences
+    r.payment_key,
+    r.publisher_id,
+    r.source_file,
+    r.source_row,
+    r.file_sha256,
+    r.payment_date,
+    r.amount_gbp,
+    r.supplier_name,
+    r.payee_normalised,
+    r.is_redacted,
+    r.supplier_id,
+    r.transaction_number,
+    r.expense_description,
+    r.expense_area,
+    {{ company_number('r.company_number') }} as company_number,
+    r.vat_number,
+    {{ normalise_postcode('r.supplier_postcode') }} as supplier_postcode,
+    r.loaded_at,
+    r.occurrence_in_file,
+    {% if is_incremental() %}coalesce(e.n_copies, 0) + {% endif %}r.rank_among_new as copy_rank
+from ranked as r
+{% if is_incremental() %}
+left join earlier_copies as e
+    on e.publisher_id = r.publisher_id
+   and e.transaction_number is not distinct from r.transaction_number
+   and e.payment_date is not distinct from r.payment_date
+   and e.amount_gbp is not distinct from r.amount_gbp
+   and e.payee_normalised is not distinct from r.payee_normalised
+   and e.dedup_description is not distinct from r.dedup_description
+   and e.occurrence_in_file = r.occurrence_in_file
+{% endif %}

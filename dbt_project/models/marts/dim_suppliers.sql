@@ -13,8 +13,9 @@ payments as (
         supplier_key,
         count(*) as n_payments,
         sum(amount_gbp) as paid_gbp,
-        {{ latest_stated('supplier_name', 'payment_date') }} as latest_payee_name,
-        {{ latest_stated('supplier_postcode', 'payment_date') }} as latest_payee_postcode
+        -- Ties on the date are broken by file and row, so the name does not depend on row order.
+        {{ latest_stated('supplier_name', 'row(payment_date, source_file, source_row)') }} as latest_payee_name,
+        {{ latest_stated('supplier_postcode', 'row(payment_date, source_file, source_row)') }} as latest_payee_postcode
     from {{ ref('fct_payments') }}
     where supplier_key is not null
     group by supplier_key

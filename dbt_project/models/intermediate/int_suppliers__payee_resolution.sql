@@ -1,19 +1,15 @@
--- Section 4: each counted, unredacted payment's payee resolved to a supplier_key, first by company
+-- Section 4: each payee of counted, unredacted payments resolved to a supplier_key, first by company
 -- number, then by VAT number, then by exact normalised name against the supplier directory. An
 -- unmatched payee is its own supplier: GB-COH-<number> when a company number is known for it (on the
 -- line, or for its normalised name anywhere), else NAME-<normalised name>.
-with payments as (
-    select payment_key, payee_normalised, company_number, vat_number
+-- Resolution depends only on the payee's identity (normalised name, company number, VAT number), so
+-- it is one row per distinct identity, not per payment: a night recomputes it in full cheaply, and
+-- the payments whose identity resolves differently are found by comparing with this table.
+with payees as (
+    select distinct payee_normalised, company_number, vat_number
     from {{ ref('int_spend__payments_deduplicated') }}
     where not is_redacted
       and (payee_normalised is not null or company_number is not null)
-),
-
--- Resolution depends only on the payee's (name, company number, VAT number): resolve each distinct
--- identity once, then hand the result to every payment with that identity.
-payees as (
-    select distinct payee_normalised, company_number, vat_number
-    from payments
 ),
 
 directory as (
@@ -62,11 +58,13 @@ resolved as (
 )
 
 select
-    p.payment_key,
+    r.payee_normalised,
+    r.company_number,
+    r.vat_number,
     r.supplier_key,
-    r.match_method
-from payments as p
-inner join resolved as r
-    on r.payee_normalised is not distinct from p.payee_normalised
-   and r.company_number is not distinct from p.company_number
-   and r.vat_number is not distinct from p.vat_number
+    r.match_method,
+    d.scale as directory_scale,
+    d.is_vcse as directory_is_vcse,
+    d.postcode as directory_postcode
+from resolved as r
+left join {{ ref('int_suppliers__directory') }} as d on d.supplier_key = r.supplier_key

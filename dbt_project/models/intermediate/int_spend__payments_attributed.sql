@@ -1,0 +1,106 @@
+-- Every counted payment with its buyer, supplier, locality and green category (section 5), plus the
+-- payee identity its supplier attributes came from. fct_payments publishes the contract's columns.
+-- Incremental: a night attributes the lines of newly ranked files, and re-attributes the existing
+-- lines whose payee now resolves differently (another supplier_key, or the supplier's latest scale,
+-- VCSE flag or postcode changed with new awards). Everything else about a line depends on the line,
+-- its publisher, the postcode directory and the green rules; when those change, or lines leave
+-- raw.spend_payments, the pipeline rebuilds in full (flows/transform.py).
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='payment_key') }}
+with resolution as (
+    select * from {{ ref('int_suppliers__payee_resolution') }}
+),
+
+{% if is_incremental() %}
+reattributed as (
+    select distinct a.payee_normalised, a.company_number, a.vat_number
+    from {{ this }} as a
+    left join resolution as r
+        on r.payee_normalised is not distinct from a.payee_normalised
+       and r.company_number is not distinct from a.company_number
+       and r.vat_number is not distinct from a.vat_number
+    where not a.is_redacted
+      and (a.supplier_key is distinct from r.supplier_key
+           or a.match_method is distinct from r.match_method
+           or a.directory_scale is distinct from r.directory_scale
+           or a.directory_is_vcse is distinct from r.directory_is_vcse
+           or a.directory_postcode is distinct from r.directory_postcode)
+),
+
+{% endif %}
+payments as (
+    select p.*
+    from {{ ref('int_spend__payments_deduplicated') }} as p
+    {% if is_incremental() %}
+    where p.source_file not in (select distinct source_file from {{ this }})
+       or (not p.is_redacted and exists (
+            select 1 from reattributed as x
+            where x.payee_normalised is not distinct from p.payee_normalised
+              and x.company_number is not distinct from p.company_number
+              and x.vat_number is not distinct from p.vat_number))
+    {% endif %}
+),
+
+resolved as (
+    select
+        p.*,
+        r.supplier_key,
+        r.match_method,
+        r.directory_scale,
+        r.directory_is_vcse,
+        r.directory_postcode
+    from payments as p
+    left join resolution as r
+        on not p.is_redacted
+       and r.payee_normalised is not distinct from p.payee_normalised
+       and r.company_number is not distinct from p.company_number
+       and r.vat_number is not distinct from p.vat_number
+),
+
+located as (
+    select
+        r.*,
+        pub.publisher_name as buyer_name,
+        pub.lad_code as buyer_lad_code,
+        -- The directory's postcode (from notices) when the payee resolved to a known supplier; an
+        -- unmatched payee is its own supplier, known by the postcode its payments publish.
+        case when not r.is_redacted then coalesce(r.directory_postcode, r.supplier_postcode) end as located_postcode
+    from resolved as r
+    left join {{ ref('int_spend__publishers') }} as pub on pub.publisher_id = r.publisher_id
+)
+
+select
+    l.payment_key,
+    l.publisher_id,
+    l.buyer_name,
+    l.buyer_lad_code,
+    l.payment_date,
+    {{ month_start('l.payment_date') }} as month,
+    {{ financial_year('l.payment_date') }} as financial_year,
+    l.amount_gbp,
+    l.supplier_key,
+    l.supplier_name,
+    l.is_redacted,
+    l.expense_description,
+    coalesce(l.directory_scale, 'unknown') as scale,
+    l.directory_is_vcse as is_vcse,
+    l.located_postcode as supplier_postcode,
+    pc.lad_code as supplier_lad_code,
+    {{ locality('pc.lad_code', 'l.buyer_lad_code', 'sg.combined_authority_code', 'bg.combined_authority_code',
+                'sg.region_code', 'bg.region_code') }} as locality,
+    g.green_category,
+    g.green_rule,
+    l.source_file,
+    l.source_row,
+    l.payee_normalised,
+    l.company_number,
+    l.vat_number,
+    l.match_method,
+    l.directory_scale,
+    l.directory_is_vcse,
+    l.directory_postcode
+from located as l
+left join {{ ref('stg_reference__postcode_lad') }} as pc on pc.postcode = l.located_postcode
+left join {{ ref('stg_reference__lad_geography') }} as sg on sg.lad_code = pc.lad_code
+left join {{ ref('stg_reference__lad_geography') }} as bg on bg.lad_code = l.buyer_lad_code
+left join {{ ref('int_green__classified') }} as g
+    on g.subject_type = 'payment_description' and g.subject_id = l.expense_description
