@@ -9,3 +9,30 @@
 {% macro earliest_stated(expr, ordering) -%}
     min_by({{ expr }}, {{ ordering }}) filter (where {{ expr }} is not null)
 {%- endmacro %}
+
+{#- Incremental OCDS models (materialized='incremental', delete+insert) recompile whole processes: the
+    unique_key is (source, ocid), not the model's grain, because recompiling a process can also drop rows
+    of it (an amendment restating the CPV codes). Releases are only ever added, so a process that has rows
+    always keeps some, and deleting the processes present in the new rows removes every stale row.
+
+    The latest load already compiled into this model: `watermark` is the column that carries it. Before any
+    row exists, everything is new. -#}
+{% macro ocds_compiled_up_to(watermark='last_loaded_at') -%}
+    coalesce((select max({{ watermark }}) from {{ this }}), cast('1900-01-01 00:00:00+00' as timestamptz))
+{%- endmacro %}
+
+{#- The processes an incremental run recompiles: those with a release loaded after this model's watermark.
+    `releases` has one row per release with its loaded_at (int_ocds__release_sequence). -#}
+{% macro ocds_touched_processes(releases, watermark='last_loaded_at') -%}
+    select distinct source, ocid from {{ releases }} where loaded_at > {{ ocds_compiled_up_to(watermark) }}
+{%- endmacro %}
+
+{#- In an incremental run, a join that keeps only the rows of `alias` whose process was touched (see
+    ocds_touched_processes); nothing in a full build. dbt unit tests have no `this` (is_incremental() would
+    fail there), so they test the full-build query. -#}
+{% macro ocds_touched_only(alias, releases, watermark='last_loaded_at') -%}
+    {%- if this is not none and is_incremental() %}
+    inner join ({{ ocds_touched_processes(releases, watermark) }}) as touched
+        on touched.source = {{ alias }}.source and touched.ocid = {{ alias }}.ocid
+    {%- endif %}
+{%- endmacro %}

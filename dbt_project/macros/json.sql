@@ -1,38 +1,25 @@
 {#- The only DuckDB-specific JSON syntax in the project. Staging models call these; a port to another
-    warehouse re-implements these macros (e.g. JSON_VALUE / jsonb_path_query) and nothing else. -#}
+    warehouse re-implements these macros (e.g. JSON_VALUE / jsonb_path_query) and nothing else.
+    Each call parses its document once, so the staging models ask for every path they need in one call. -#}
 
-{% macro json_text(column, path) -%}
-    json_extract_string({{ column }}, '{{ path }}')
-{%- endmacro %}
-
+{#- The JSON value at `path` (wildcards allowed: `$.awards[*]` gives a list). -#}
 {% macro json_value(column, path) -%}
     json_extract({{ column }}, '{{ path }}')
 {%- endmacro %}
 
-{#- One row per element of the JSON array at `path` (use in a select list; an absent array yields no rows). -#}
-{% macro json_array_elements(column, path) -%}
-    unnest(json_extract({{ column }}, '{{ path }}[*]'))
+{#- The JSON value at each of `paths` (no wildcards), as a list in the order given. -#}
+{% macro json_values(column, paths) -%}
+    json_extract({{ column }}, [{% for p in paths %}'{{ p }}'{{ ", " if not loop.last }}{% endfor %}])
 {%- endmacro %}
 
-{#- The `id` of every object in the arrays at the given paths, as a list of text. -#}
-{% macro json_ids(column, paths) -%}
-    list_concat(
-    {%- for p in paths %}
-        coalesce(json_extract_string({{ column }}, '{{ p }}[*].id'), []){{ "," if not loop.last }}
-    {%- endfor %}
-    )
+{#- The text at each of `paths`, as a list in the order given: a string's value, any other value's JSON
+    text, null where the path is absent. -#}
+{% macro json_texts(column, paths) -%}
+    json_extract_string({{ column }}, [{% for p in paths %}'{{ p }}'{{ ", " if not loop.last }}{% endfor %}])
 {%- endmacro %}
 
-{#- A JSON array at `path` converted to a typed list (DuckDB json structure string such as
-    '["VARCHAR"]'); null when the value there is not an array, so a malformed release cannot stop the build. -#}
-{% macro json_typed_array(column, path, structure) -%}
-    case
-        when json_type({{ column }}, '{{ path }}') = 'ARRAY'
-        then from_json(json_extract({{ column }}, '{{ path }}'), '{{ structure }}')
-    end
-{%- endmacro %}
-
-{#- A JSON array of organisation references as a list of (id, name) structs. -#}
-{% macro json_org_refs(column, path) -%}
-    {{ json_typed_array(column, path, '[{"id": "VARCHAR", "name": "VARCHAR"}]') }}
+{#- An extracted JSON value converted to a typed list (DuckDB json structure string such as '["VARCHAR"]');
+    null when it is not an array, so a malformed release cannot stop the build. -#}
+{% macro json_array_as(value, structure) -%}
+    case when json_type({{ value }}) = 'ARRAY' then from_json({{ value }}, '{{ structure }}') end
 {%- endmacro %}

@@ -1,14 +1,19 @@
 -- Compiled state of every award of a process, merged by award id: each field from the latest release
 -- that states it. The supplier list is replaced whole by the latest release that states one.
+-- Incremental: only processes with new releases are recompiled.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid']) }}
+
 with awards as (
     select
         a.*,
         -- An award without an id cannot be merged across releases; it stays its own award.
         coalesce(a.award_id, a.release_id || '#' || cast(a.award_position as varchar)) as merge_id,
-        s.release_seq
+        s.release_seq,
+        s.loaded_at as release_loaded_at
     from {{ ref('stg_ocds__release_awards') }} as a
     inner join {{ ref('int_ocds__release_sequence') }} as s
         on a.source = s.source and a.ocid = s.ocid and a.release_id = s.release_id
+    {{ ocds_touched_only('s', ref('int_ocds__release_sequence')) }}
 )
 
 select
@@ -23,6 +28,7 @@ select
     {{ latest_stated('case when len(suppliers) > 0 then suppliers end', 'release_seq') }} as suppliers,
     -- Fallback award date: the release that first published the award, as a UK calendar date.
     {{ uk_date(earliest_stated('release_date', 'release_seq')) }} as first_release_date,
-    coalesce({{ latest_stated('award_status', 'release_seq') }}, '') not in ('cancelled', 'unsuccessful') as is_counted
+    coalesce({{ latest_stated('award_status', 'release_seq') }}, '') not in ('cancelled', 'unsuccessful') as is_counted,
+    max(release_loaded_at) as last_loaded_at
 from awards
 group by source, ocid, merge_id

@@ -1,19 +1,24 @@
 -- CPV codes of each process's compiled state: the classifications of the latest release that states any
 -- (tender, additional and item classifications are restated together when a notice is amended).
+-- Incremental: only processes with new releases are recompiled.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid']) }}
+
 with stated as (
     select
         c.source,
         c.ocid,
         c.code,
-        s.release_seq
+        s.release_seq,
+        s.loaded_at
     from {{ ref('stg_ocds__release_classifications') }} as c
     inner join {{ ref('int_ocds__release_sequence') }} as s
         on c.source = s.source and c.ocid = s.ocid and c.release_id = s.release_id
+    {{ ocds_touched_only('s', ref('int_ocds__release_sequence')) }}
     where coalesce(c.scheme, 'CPV') = 'CPV'
 ),
 
 latest as (
-    select source, ocid, max(release_seq) as release_seq
+    select source, ocid, max(release_seq) as release_seq, max(loaded_at) as last_loaded_at
     from stated
     group by source, ocid
 )
@@ -21,7 +26,8 @@ latest as (
 select distinct
     s.source,
     s.ocid,
-    s.code as cpv_code
+    s.code as cpv_code,
+    l.last_loaded_at
 from stated as s
 inner join latest as l
     on s.source = l.source and s.ocid = l.ocid and s.release_seq = l.release_seq

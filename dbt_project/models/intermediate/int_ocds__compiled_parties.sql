@@ -1,13 +1,17 @@
 -- Compiled state of every party of a process, merged by party id: each field takes its value from the
 -- latest release that states it. Section 4 and 5.1 rules (company number, name, scale, VCSE, postcode)
--- are applied here, once per party.
+-- are applied here, once per party. Incremental: only processes with new releases are recompiled.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid']) }}
+
 with parties as (
     select
         p.*,
-        s.release_seq
+        s.release_seq,
+        s.loaded_at as release_loaded_at
     from {{ ref('stg_ocds__release_parties') }} as p
     inner join {{ ref('int_ocds__release_sequence') }} as s
         on p.source = s.source and p.ocid = s.ocid and p.release_id = s.release_id
+    {{ ocds_touched_only('s', ref('int_ocds__release_sequence')) }}
     where p.party_id is not null
 ),
 
@@ -28,7 +32,8 @@ compiled as (
         {{ latest_stated('identifier_id', 'release_seq') }} as identifier_id,
         {{ latest_stated('case when len(additional_identifiers) > 0 then additional_identifiers end', 'release_seq') }}
             as additional_identifiers,
-        max(release_seq) as last_release_seq
+        max(release_seq) as last_release_seq,
+        max(release_loaded_at) as last_loaded_at
     from parties
     group by source, ocid, party_id
 ),
@@ -70,5 +75,6 @@ select
     street_address,
     postal_code,
     coalesce({{ normalise_postcode('postal_code') }}, {{ postcode_in_text('street_address') }}) as postcode,
-    last_release_seq
+    last_release_seq,
+    last_loaded_at
 from identified

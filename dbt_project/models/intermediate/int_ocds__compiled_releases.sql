@@ -1,5 +1,8 @@
 -- Compiled state of each procurement process (source, ocid): release-level fields from the latest
 -- release that states them, and the buyer party resolved to its postcode and district.
+-- Incremental: only processes with new releases are recompiled.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid']) }}
+
 with releases as (
     select
         r.*,
@@ -7,6 +10,7 @@ with releases as (
     from {{ ref('stg_ocds__releases') }} as r
     inner join {{ ref('int_ocds__release_sequence') }} as s
         on r.source = s.source and r.ocid = s.ocid and r.release_id = s.release_id
+    {{ ocds_touched_only('s', ref('int_ocds__release_sequence')) }}
 ),
 
 compiled as (
@@ -23,7 +27,8 @@ compiled as (
         {{ latest_stated("case when coalesce(upper(tender_cpv_scheme), 'CPV') = 'CPV' then tender_cpv_code end", 'release_seq') }}
             as cpv_code,
         {{ latest_stated('buyer_id', 'release_seq') }} as buyer_id,
-        {{ latest_stated('buyer_name', 'release_seq') }} as buyer_name
+        {{ latest_stated('buyer_name', 'release_seq') }} as buyer_name,
+        max(loaded_at) as last_loaded_at
     from releases
     group by source, ocid
 ),
@@ -39,6 +44,9 @@ buyer_parties as (
         row_number() over (partition by source, ocid order by party_id) as buyer_rank
     from {{ ref('int_ocds__compiled_parties') }}
     where is_buyer
+    {% if is_incremental() %}
+        and (source, ocid) in (select source, ocid from compiled)
+    {% endif %}
 )
 
 select
@@ -54,7 +62,8 @@ select
     coalesce(c.buyer_id, bp.party_id) as buyer_id,
     coalesce(c.buyer_name, named.party_name, bp.party_name) as buyer_name,
     coalesce(named.postcode, bp.postcode) as buyer_postcode,
-    pc.lad_code as buyer_lad_code
+    pc.lad_code as buyer_lad_code,
+    c.last_loaded_at
 from compiled as c
 left join {{ ref('int_ocds__compiled_parties') }} as named
     on named.source = c.source and named.ocid = c.ocid and named.party_id = c.buyer_id

@@ -1,12 +1,17 @@
 -- The order in which releases of one process are merged: by release date, ties by release id
 -- (section 5.1). A release without a date sorts first, so any dated release overrides it.
+-- Incremental: a new release can fall anywhere in its process's order, so touched processes are resequenced whole.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid']) }}
+
 select
-    source,
-    ocid,
-    release_id,
-    release_date,
+    r.source,
+    r.ocid,
+    r.release_id,
+    r.release_date,
     row_number() over (
-        partition by source, ocid
-        order by release_date asc nulls first, release_id asc
-    ) as release_seq
-from {{ ref('stg_ocds__releases') }}
+        partition by r.source, r.ocid
+        order by r.release_date asc nulls first, r.release_id asc
+    ) as release_seq,
+    r.loaded_at
+from {{ ref('stg_ocds__releases') }} as r
+{{ ocds_touched_only('r', ref('stg_ocds__releases'), 'loaded_at') }}
