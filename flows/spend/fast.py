@@ -1,12 +1,13 @@
 """The bulk path for CSV spend files: DuckDB reads and cleans the ordinary lines, Python the rest.
 
 Row-by-row Python costs ~40 µs a line, so a national year (30M lines) would take hours. Here the
-layout is still found in Python (first rows only), then DuckDB reads the data lines with `read_csv`
-and parses dates, amounts and identifiers in SQL. The SQL is deliberately narrower than the Python
-parsers in flows/spend/values.py: a line is taken by SQL only when its date and amount are in a form
-the SQL reads exactly as Python would, and its identifying cells are plain ASCII (so regex classes and
-case rules cannot differ). Every other line - rejects, skips, odd formats, accented payees - goes
-through the same RowReader as before, so each line still ends in exactly one place with the same
+layout is still found in Python (first rows only), then DuckDB reads the data lines with `read_csv`.
+Dates, payees, supplier references and identifiers are read by the Python parsers themselves, once per
+distinct cell (a file holds few: a month's dates, a council's suppliers), and joined back in SQL, so
+they are exactly what RowReader gives for any text. Amounts (nearly all distinct) are read in SQL by an
+expression deliberately narrower than values.parse_amount: a line is taken by SQL only when its amount
+is in a form the SQL reads exactly as Python would. Every other line - rejects, skips, odd amounts -
+goes through the same RowReader as before, so each line still ends in exactly one place with the same
 outcome (tests/spend/test_spend_fast.py checks the two paths agree).
 
 The bulk path declines the file (returns None) whenever it cannot guarantee line numbers or cells
@@ -212,17 +213,25 @@ _OTHER_WHITESPACE = _WHITESPACE.replace(" ", "").replace("\r", "").replace("\n",
 
 
 def _head(text: str) -> tuple[Table, list[int]]:
-    """The first records as Python's csv reader gives them, and the line count after each record."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows, ends = [], []
-    line = 0
-    for record in reader:
-        rows.append((line + 1, record))
-        line = reader.line_num
-        ends.append(line)
-        if len(rows) == HEAD_RECORDS:
-            break
-    return Table(rows=rows, kind="csv"), ends
+    """The first records as Python's csv reader gives them, and the line count after each record.
+
+    Read from a prefix of the text (a StringIO copies all it is given), grown until it holds one record
+    more than needed: every record before the last one read is then complete.
+    """
+    size = 64 * 1024
+    while True:
+        reader = csv.reader(io.StringIO(text[:size], newline=""))
+        rows, ends = [], []
+        line = 0
+        for record in reader:
+            rows.append((line + 1, record))
+            line = reader.line_num
+            ends.append(line)
+            if len(rows) > HEAD_RECORDS:
+                break
+        if len(rows) > HEAD_RECORDS or size >= len(text):
+            return Table(rows=rows[:HEAD_RECORDS], kind="csv"), ends[:HEAD_RECORDS]
+        size *= 4
 
 
 def _offset_after_lines(text: str, lines: int) -> int:
@@ -237,14 +246,14 @@ def _offset_after_lines(text: str, lines: int) -> int:
 def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms) -> BulkFile | None:
     """Read one CSV file's ordinary lines into the temp table spend_bulk_payments; None to use parse_file.
 
-    The temp table's rows with `bulk` true are payments, with source_row, payment_date, amount_gbp,
-    supplier_name, is_redacted, supplier_id, transaction_number, expense_description, expense_area, company_number, vat_number, supplier_postcode;
-    the returned ParsedFile holds the lines Python read (rejects, skips and payments SQL left alone).
+    The returned BulkFile's `parsed` holds the lines Python read (rejects, skips and payments whose
+    amount SQL left alone); the table holds every line, those with `bulk` true being payments.
     """
     if len(body) < MIN_BULK_BYTES or sniff_kind(body) != "csv":
         return None
     text, encoding = decode(body)
-    text = text.replace("\x00", "")
+    if "\x00" in text:
+        text = text.replace("\x00", "")
     head, ends = _head(text)
     layout = find_layout(head, synonyms)
     if layout.missing() or layout.first_data_index >= len(head.rows):
@@ -258,9 +267,10 @@ def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms) 
     # One record per line makes source_row = first data line + index. With consistent line endings and
     # no blank line, DuckDB returns as many records as there are lines only if no quoted field spans
     # lines (checked after reading). Rows wider than the first rows make DuckDB's strict reader fail.
-    if "\n\n" in data or "\n\r\n" in data or data[0] in "\r\n" or data.count("\r") not in (0, data.count("\n")):
+    line_ends = data.count("\n")
+    if "\n\n" in data or "\n\r\n" in data or data[0] in "\r\n" or data.count("\r") not in (0, line_ends):
         return None
-    lines = data.count("\n") + (not data.endswith("\n"))
+    lines = line_ends + (not data.endswith("\n"))
     width = max(len(cells) for _, cells in head.rows)
     if width == 0:
         return None
