@@ -220,7 +220,7 @@ def sample_feeds(feeds: list[Feed], server: FeedServer) -> list[Feed]:
 
 @task(name="dbt-build", task_run_name="dbt build", cache_policy=NO_CACHE)
 def transform_task(settings: Settings) -> BuildResult:
-    result = build(settings)
+    result = build(settings, unit_tests=False)
     get_run_logger().info("dbt build (%s): %d nodes passed in %.1f s",
                           f"full rebuild: {result.full_refresh_reason}" if result.full_refresh_reason else "incremental",
                           result.count("success") + result.count("pass"), result.elapsed_s)

@@ -173,11 +173,15 @@ def _node_results(res) -> list[NodeResult]:
     ]
 
 
-def build(settings: Settings, select: str | None = None, full_refresh: bool | None = None) -> BuildResult:
+def build(
+    settings: Settings, select: str | None = None, full_refresh: bool | None = None, unit_tests: bool = True
+) -> BuildResult:
     """`dbt build` (seeds, models, data tests, unit tests) of the whole project or of `select`.
 
     `full_refresh` None decides by `full_refresh_reason`; True or False forces a full or incremental
     build. Only a complete build of the whole project is recorded as the next build's baseline.
+    `unit_tests` False leaves out dbt's unit tests, which test the SQL on fixed rows rather than the data:
+    the test suite runs them, the nightly job need not.
     """
     started = time.monotonic()
     reference_loaded = prepare_working_db(settings)
@@ -188,6 +192,7 @@ def build(settings: Settings, select: str | None = None, full_refresh: bool | No
         else:
             reason = "requested" if full_refresh else None
     args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if reason else [])
+    args += [] if unit_tests else ["--exclude-resource-type", "unit_test"]
     res = _invoke(settings, args)
     nodes = _node_results(res)
     failures = [

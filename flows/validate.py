@@ -11,6 +11,13 @@ with whole-dataframe batch definitions:
 - check suites see one row of violation counts that DuckDB computed (under its own memory limit)
   for every whole-table check, plus the table's row count for the drift check.
 
+Row expectations are facts about single rows, so after a passing validation the next one evaluates them
+only on the rows each suite's `changed_since` condition selects - the rows loaded or rebuilt since that
+validation started - which is what keeps a nightly validation proportional to the night's new data.
+Every row is evaluated again when there is no earlier passing validation under the same suites
+(`expectations/suites.py` changed); a full dbt rebuild marks every fct_payments row as attributed anew.
+Whole-table checks, the schema and the drift check always see the whole table.
+
 Each (table, suite) pair is a GX Checkpoint, because a checkpoint run takes one set of batch
 parameters (one DataFrame) for all its validation definitions. All checkpoints of one validation
 share a GX run name, every result is stored by GX under `$PROCUREMENT_HOME/gx/uncommitted/validations/`,
@@ -21,6 +28,7 @@ and Data Docs are rebuilt once at the end. Row counts of a passing validation go
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import math
 import re
@@ -49,6 +57,14 @@ _DUCKDB_VECTOR = 2048  # rows per DuckDB vector; fetch_df_chunk counts in vector
 _SAMPLE_ROWS = 5
 KEEP_RUNS = 30  # validation runs whose GX results and Data Docs pages are kept
 
+SUITES_FILE = Path(__file__).resolve().parent.parent / "expectations" / "suites.py"
+STATE_DDL = """
+CREATE TABLE IF NOT EXISTS ops.validation_state (
+    run_id       VARCHAR NOT NULL,
+    suites_hash  VARCHAR NOT NULL,
+    validated_at TIMESTAMPTZ NOT NULL
+)
+"""
 COUNTS_DDL = """
 CREATE TABLE IF NOT EXISTS ops.validation_row_counts (
     run_id       VARCHAR NOT NULL,
@@ -85,6 +101,9 @@ class ValidationReport:
     data_docs_index: Path
     gx_result_ids: list[str] = field(default_factory=list)
     skipped_tables: list[str] = field(default_factory=list)  # optional tables that do not exist
+    # Row expectations saw only rows changed since this time (the last passing validation); None: all rows.
+    rows_changed_since: datetime | None = None
+    rows_checked: dict[str, int] = field(default_factory=dict)  # table -> rows the row expectations saw
 
     @property
     def failed_expectations(self) -> list[str]:
@@ -227,11 +246,22 @@ def _select_item(column: str, data_type: str) -> str:
     return f"least(greatest({utc}, TIMESTAMP '1678-01-01'), TIMESTAMP '2261-12-31') AS {quoted}"
 
 
-def _chunks(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """The table's rows as DataFrames of at most about chunk_rows rows; at least one frame, even if empty."""
+def _chunks(
+    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], chunk_rows: int,
+    where: str | None = None, since: datetime | None = None,
+) -> Iterator[pd.DataFrame]:
+    """The table's rows (those meeting `where`, given `$since`) as DataFrames of at most about chunk_rows
+    rows; at least one frame, even if empty."""
     select = ", ".join(_select_item(c, t) for c, t in columns.items())
     datetimes = [c for c, t in columns.items() if t in _DATETIME_TYPES]
-    con.execute(f"SELECT {select} FROM {table}")
+    try:
+        if where is None:
+            raise LookupError
+        con.execute(f"SELECT {select} FROM {table} WHERE {where}", {"since": since})
+    except (LookupError, duckdb.CatalogException):
+        # No condition, or it reads a table this working DB lacks (one not built by dbt): all rows
+        # are a superset of the changed ones.
+        con.execute(f"SELECT {select} FROM {table}")
     vectors = max(1, math.ceil(chunk_rows / _DUCKDB_VECTOR))
     first = True
     while True:
@@ -287,6 +317,19 @@ def _previous_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "QUALIFY row_number() OVER (PARTITION BY table_name ORDER BY validated_at DESC) = 1"
     ).fetchall()
     return dict(rows)
+
+
+def suites_hash() -> str:
+    return hashlib.sha256(SUITES_FILE.read_bytes()).hexdigest()
+
+
+def rows_changed_since(con: duckdb.DuckDBPyConnection, suites_digest: str) -> datetime | None:
+    """When the last passing validation under these suites started; None when every row must be validated."""
+    con.execute(STATE_DDL)
+    last = con.execute(
+        "SELECT max(validated_at) FROM ops.validation_state WHERE suites_hash = ?", [suites_digest]
+    ).fetchone()[0]
+    return last
 
 
 def _find_exception(info: Any) -> str | None:
@@ -383,6 +426,9 @@ def validate(
     try:
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         previous = _previous_counts(con)
+        digest = suites_hash()
+        since = rows_changed_since(con, digest)
+        rows_checked: dict[str, int] = {}
         parameters: dict[str, Any] = {
             "earliest_plausible_date": EARLIEST_PLAUSIBLE_DATE,
             "latest_plausible_date": datetime.combine(date.today() + timedelta(days=366), datetime.min.time()),
@@ -417,8 +463,11 @@ def validate(
                 continue  # the schema failure names the missing table; nothing else can run on it
             row_columns = {c: present[c] for c in _needed_columns(suite, present)}
             if row_columns:
-                for chunk, frame in enumerate(_chunks(con, suite.table, row_columns, chunk_rows)):
+                where = suite.changed_since if since is not None else None
+                rows_checked[suite.table] = 0
+                for chunk, frame in enumerate(_chunks(con, suite.table, row_columns, chunk_rows, where, since)):
                     run(suite, "rows", frame, chunk=chunk)
+                    rows_checked[suite.table] += len(frame)
             row_counts[suite.table] = con.execute(f"SELECT count(*) FROM {suite.table}").fetchone()[0]
             counts: dict[str, int] = {}
             details: dict[str, str] = {}
@@ -440,6 +489,7 @@ def validate(
                 "INSERT INTO ops.validation_row_counts VALUES (?, ?, ?, ?)",
                 [[run_id, t, n, started] for t, n in row_counts.items()],
             )
+            con.execute("INSERT INTO ops.validation_state VALUES (?, ?, ?)", [run_id, digest, started]).fetchall()
     finally:
         con.execute(restore_memory_limit)
         con.close()
@@ -455,6 +505,8 @@ def validate(
         data_docs_index=data_docs_index(settings),
         gx_result_ids=[str(r) for r in tally.result_ids],
         skipped_tables=skipped,
+        rows_changed_since=since,
+        rows_checked=rows_checked,
     )
     summary_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = summary_path.with_name(summary_path.name + ".part")

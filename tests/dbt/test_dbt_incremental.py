@@ -37,6 +37,7 @@ from flows.transform import build, full_refresh_reason, inputs_fingerprint, prep
 
 LATE_PROCESS = "cf_2025_award_suppliers_without_details_late_publication.json"  # Hennessy, LGM, McManus
 AKER = "cf_2025_award_supplier_sme.json"
+BUILD_TIME_COLUMNS = {"attributed_at"}  # when a row was built, which is all that may differ
 
 
 def _aker_award_update(release: dict) -> dict:
@@ -75,8 +76,13 @@ def _tables(settings) -> list[str]:
 def _difference(a_settings, b_settings, table: str) -> tuple[int, int, int]:
     """(rows in a, rows only in a, rows only in b), rows compared as multisets of whole rows. (dbt keeps
     each built file open in this process, so the two cannot be attached side by side.)"""
-    a = Counter(map(repr, query(a_settings, f"FROM {table}")))
-    b = Counter(map(repr, query(b_settings, f"FROM {table}")))
+    schema, name = table.split(".")
+    columns = [c for (c,) in query(a_settings, "SELECT column_name FROM information_schema.columns "
+                                   "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position", [schema, name])
+               if c not in BUILD_TIME_COLUMNS]
+    select = f"SELECT {', '.join(columns)} FROM {table}"
+    a = Counter(map(repr, query(a_settings, select)))
+    b = Counter(map(repr, query(b_settings, select)))
     return sum(a.values()), sum((a - b).values()), sum((b - a).values())
 
 

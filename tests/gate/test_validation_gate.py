@@ -149,6 +149,43 @@ def test_large_tables_are_validated_in_chunks(settings):
     assert failure.details.startswith("2 unexpected row(s)")
 
 
+def test_after_a_pass_row_expectations_see_only_rows_loaded_since(settings):
+    payments = [s for s in SUITES if s.table == "raw.spend_payments"]
+    first = validate(settings, suites=payments)
+    assert first.passed and first.rows_changed_since is None
+    assert first.rows_checked["raw.spend_payments"] == 4
+    # A new line with an impossible amount, loaded after that validation; an old line broken in place,
+    # which no loader does (rows are only added or removed), is not looked at again.
+    execute(
+        settings,
+        "INSERT INTO raw.spend_payments SELECT * REPLACE (source_row + 100 AS source_row, 2e9 AS amount_gbp, "
+        "current_timestamp AS loaded_at) FROM raw.spend_payments WHERE source_row = 2 AND publisher_id = 'coventry'",
+        "UPDATE raw.spend_payments SET amount_gbp = 3e9 WHERE source_row = 3 AND publisher_id = 'birmingham'",
+    )
+
+    report = validate(settings, suites=payments)
+
+    assert report.rows_changed_since is not None
+    assert report.rows_checked["raw.spend_payments"] == 1
+    [failure] = report.failures
+    assert failure.expectation == "expect_column_values_to_be_between(amount_gbp)"
+    assert failure.details.startswith("1 unexpected row(s)") and "2000000000" in failure.details
+    # Whole-table checks still read every row.
+    assert report.row_counts["raw.spend_payments"] == 5
+
+
+def test_changed_suites_validate_every_row_again(settings):
+    from flows.validate import rows_changed_since, suites_hash
+
+    validate(settings, suites=[s for s in SUITES if s.table == "marts.sme_spend"])
+    con = duckdb.connect(str(settings.work_db))
+    try:
+        assert rows_changed_since(con, suites_hash()) is not None
+        assert rows_changed_since(con, "the hash of other suites") is None
+    finally:
+        con.close()
+
+
 def test_missing_working_db_is_a_clear_error(tmp_path):
     from flows.config import load_settings
 

@@ -26,19 +26,25 @@ reattributed as (
            or a.directory_postcode is distinct from r.directory_postcode)
 ),
 
-{% endif %}
+{%- set new_files = in_files_not_yet_in(this, ref('int_spend__payments_deduplicated')) %}
 payments as (
     select p.*
     from {{ ref('int_spend__payments_deduplicated') }} as p
-    {% if is_incremental() %}
-    where p.source_file not in (select distinct source_file from {{ this }})
-       or (not p.is_redacted and exists (
-            select 1 from reattributed as x
-            where x.payee_normalised is not distinct from p.payee_normalised
-              and x.company_number is not distinct from p.company_number
-              and x.vat_number is not distinct from p.vat_number))
-    {% endif %}
+    where {{ new_files }}
+    union all
+    select p.*
+    from {{ ref('int_spend__payments_deduplicated') }} as p
+    semi join reattributed as x
+        on x.payee_normalised is not distinct from p.payee_normalised
+       and x.company_number is not distinct from p.company_number
+       and x.vat_number is not distinct from p.vat_number
+    where not p.is_redacted and not ({{ new_files }})
 ),
+{% else %}
+payments as (
+    select * from {{ ref('int_spend__payments_deduplicated') }}
+),
+{% endif %}
 
 resolved as (
     select
@@ -97,7 +103,9 @@ select
     l.match_method,
     l.directory_scale,
     l.directory_is_vcse,
-    l.directory_postcode
+    l.directory_postcode,
+    -- Validation checks the rows of fct_payments attributed since its last passing run (flows/validate.py).
+    current_timestamp as attributed_at
 from located as l
 left join {{ ref('stg_reference__postcode_lad') }} as pc on pc.postcode = l.located_postcode
 left join {{ ref('stg_reference__lad_geography') }} as sg on sg.lad_code = pc.lad_code

@@ -15,7 +15,7 @@ with new_lines as (
     select *
     from {{ ref('stg_spend__payments') }}
     {% if is_incremental() %}
-    where source_file not in (select distinct source_file from {{ this }})
+    where {{ in_files_not_yet_in(this, ref('stg_spend__payments')) }}
     {% endif %}
 ),
 
