@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import duckdb
@@ -252,7 +252,8 @@ def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms) 
     if len(body) < MIN_BULK_BYTES or sniff_kind(body) != "csv":
         return None
     text, encoding = decode(body)
-    if "\x00" in text:
+    as_received = "\x00" not in text
+    if not as_received:
         text = text.replace("\x00", "")
     head, ends = _head(text)
     layout = find_layout(head, synonyms)
@@ -260,34 +261,42 @@ def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms) 
         return None
     reader = RowReader(head, layout)
     data_start_line = ends[layout.first_data_index - 1]  # lines before the first data line
-    data = text[_offset_after_lines(text, data_start_line):]
+    offset = _offset_after_lines(text, data_start_line)
+    data = text[offset:]
     if not data:
         return None
 
     # One record per line makes source_row = first data line + index. With consistent line endings and
     # no blank line, DuckDB returns as many records as there are lines only if no quoted field spans
     # lines (checked after reading). Rows wider than the first rows make DuckDB's strict reader fail.
-    line_ends = data.count("\n")
-    if "\n\n" in data or "\n\r\n" in data or data[0] in "\r\n" or data.count("\r") not in (0, line_ends):
+    line_ends, returns = data.count("\n"), data.count("\r")
+    if "\n\n" in data or data[0] in "\r\n" or returns not in (0, line_ends) or (returns and "\n\r\n" in data):
         return None
     lines = line_ends + (not data.endswith("\n"))
     width = max(len(cells) for _, cells in head.rows)
     if width == 0:
         return None
 
-    with tempfile.TemporaryDirectory(prefix="spend-bulk-") as folder:
-        path = Path(folder) / "data.csv"
-        path.write_text(data, encoding="utf-8")
+    if as_received and encoding in ("utf-8", "utf-8-sig"):
+        # Already UTF-8: a slice of the body, not an encoding of the text.
+        utf8 = body[len(text[:offset].encode("utf-8")) + (3 if encoding == "utf-8-sig" else 0):]
+    else:
+        utf8 = data.encode("utf-8")
+    handle, path = tempfile.mkstemp(prefix="spend-bulk-", suffix=".csv")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(utf8)
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-        try:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE spend_bulk_lines AS SELECT * FROM read_csv($path, header = false, "
-                f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', null_padding = true, "
-                f"columns = {columns}, parallel = false)",
-                {"path": str(path)},
-            )
-        except duckdb.Error:
-            return None
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE spend_bulk_lines AS SELECT * FROM read_csv($path, header = false, "
+            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', null_padding = true, "
+            f"columns = {columns}, parallel = false)",
+            {"path": path},
+        )
+    except duckdb.Error:
+        return None
+    finally:
+        os.unlink(path)
     exact_trim = any(char in data for char in _OTHER_WHITESPACE)
     _stage_maps(con, value_maps(reader), width)
     # Every line, flagged `bulk` when SQL read it as a payment; the insert takes only those.
