@@ -42,13 +42,19 @@ CREATE TABLE IF NOT EXISTS raw.ocds_releases (
 
 # New rows of one batch: neither stored already nor an earlier copy in the batch (first file, first
 # position wins). `batch` has the raw columns plus `batch_order`, the release's position in the batch,
-# and is materialized so that the JSON is parsed once.
+# and is materialized so that the JSON is parsed once. The stored keys are looked up with the batch as
+# the hash join's build side (an IN list): a NOT EXISTS against the table would hash every stored key
+# for every batch, which made memory and time grow with the table.
 _INSERT_NEW = """
+, stored AS MATERIALIZED (
+    SELECT source, ocid, release_id FROM raw.ocds_releases
+    WHERE (source, ocid, release_id) IN (SELECT source, ocid, release_id FROM batch)
+)
 INSERT INTO raw.ocds_releases (source, ocid, release_id, release_date, tags, release_json, landing_file)
 SELECT source, ocid, release_id, release_date, tags, release_json, landing_file
 FROM batch AS n
 WHERE NOT EXISTS (
-    SELECT 1 FROM raw.ocds_releases AS o
+    SELECT 1 FROM stored AS o
     WHERE o.source = n.source AND o.ocid = n.ocid AND o.release_id = n.release_id
 )
 AND NOT EXISTS (
