@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--until", type=parse_date, help="notices up to this date (default: now)")
     ingest.add_argument("--feeds", help="spend: the feed registry CSV (default: $SPEND_FEEDS)")
 
-    commands.add_parser("transform", help="dbt build of the project")
+    transform = commands.add_parser("transform", help="dbt build of the project")
+    transform.add_argument("--full-refresh", action="store_true", default=None,
+                           help="rebuild every incremental model from all raw rows (default: only when needed)")
     commands.add_parser("validate", help="run the Great Expectations checkpoint; non-zero exit on failure")
     commands.add_parser("publish", help="validate, then publish the marts atomically")
 
@@ -112,8 +114,9 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_transform(settings: Settings, args: argparse.Namespace) -> int:
     from flows.pipeline import transform_flow
 
-    result = transform_flow()
-    print(f"dbt build passed: {len(result.nodes)} nodes in {result.elapsed_s:.1f} s")
+    result = transform_flow(args.full_refresh)
+    how = f"full rebuild ({result.full_refresh_reason})" if result.full_refresh_reason else "incremental"
+    print(f"dbt build passed, {how}: {len(result.nodes)} nodes in {result.elapsed_s:.1f} s")
     return EXIT_OK
 
 

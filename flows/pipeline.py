@@ -219,8 +219,8 @@ def sample_feeds(feeds: list[Feed], server: FeedServer) -> list[Feed]:
 # --- transform, validate, publish ----------------------------------------------------------------
 
 @task(name="dbt-build", task_run_name="dbt build", cache_policy=NO_CACHE)
-def transform_task(settings: Settings) -> BuildResult:
-    result = build(settings, unit_tests=False)
+def transform_task(settings: Settings, full_refresh: bool | None = None) -> BuildResult:
+    result = build(settings, full_refresh=full_refresh, unit_tests=False)
     get_run_logger().info("dbt build (%s): %d nodes passed in %.1f s",
                           f"full rebuild: {result.full_refresh_reason}" if result.full_refresh_reason else "incremental",
                           result.count("success") + result.count("pass"), result.elapsed_s)
@@ -256,8 +256,9 @@ def report_task(settings: Settings) -> Path:
 
 
 @flow(name="transform", flow_run_name="dbt build")
-def transform_flow() -> BuildResult:
-    return transform_task(load_settings())
+def transform_flow(full_refresh: bool | None = None) -> BuildResult:
+    """`full_refresh` None: incremental unless flows.transform.full_refresh_reason says otherwise."""
+    return transform_task(load_settings(), full_refresh)
 
 
 @flow(name="validate", flow_run_name="validate")

@@ -16,7 +16,9 @@ only on the rows each suite's `changed_since` condition selects - the rows loade
 validation started - which is what keeps a nightly validation proportional to the night's new data.
 Every row is evaluated again when there is no earlier passing validation under the same suites
 (`expectations/suites.py` changed); a full dbt rebuild marks every fct_payments row as attributed anew.
-Whole-table checks, the schema and the drift check always see the whole table.
+Whole-table checks that a changed row alone can break (keys unique, a release's JSON matching its keys)
+look at the changed rows the same way (`SqlCheck.changed_sql`); the others, the schema and the drift
+check always read the whole table.
 
 Each (table, suite) pair is a GX Checkpoint, because a checkpoint run takes one set of batch
 parameters (one DataFrame) for all its validation definitions. All checkpoints of one validation
@@ -246,22 +248,28 @@ def _select_item(column: str, data_type: str) -> str:
     return f"least(greatest({utc}, TIMESTAMP '1678-01-01'), TIMESTAMP '2261-12-31') AS {quoted}"
 
 
+def _changed_rows(con: duckdb.DuckDBPyConnection, suite: TableSuite, since: datetime | None) -> str | None:
+    """A query of the suite's rows changed since `since` (with `$since` to bind), or None when all rows
+    must be checked: no earlier pass, no condition, or a condition reading a table this working DB lacks
+    (one not built by dbt)."""
+    if since is None or suite.changed_since is None:
+        return None
+    changed = f"(SELECT * FROM {suite.table} WHERE {suite.changed_since})"
+    try:
+        con.execute(f"SELECT 1 FROM {changed} LIMIT 0", {"since": since}).fetchall()
+    except duckdb.CatalogException:
+        return None
+    return changed
+
+
 def _chunks(
-    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], chunk_rows: int,
-    where: str | None = None, since: datetime | None = None,
+    con: duckdb.DuckDBPyConnection, rows: str, columns: dict[str, str], chunk_rows: int, params: dict[str, Any]
 ) -> Iterator[pd.DataFrame]:
-    """The table's rows (those meeting `where`, given `$since`) as DataFrames of at most about chunk_rows
-    rows; at least one frame, even if empty."""
+    """`rows` (a table or a query binding `params`) as DataFrames of at most about chunk_rows rows; at
+    least one frame, even if empty."""
     select = ", ".join(_select_item(c, t) for c, t in columns.items())
     datetimes = [c for c, t in columns.items() if t in _DATETIME_TYPES]
-    try:
-        if where is None:
-            raise LookupError
-        con.execute(f"SELECT {select} FROM {table} WHERE {where}", {"since": since})
-    except (LookupError, duckdb.CatalogException):
-        # No condition, or it reads a table this working DB lacks (one not built by dbt): all rows
-        # are a superset of the changed ones.
-        con.execute(f"SELECT {select} FROM {table}")
+    con.execute(f"SELECT {select} FROM {rows}", params)
     vectors = max(1, math.ceil(chunk_rows / _DUCKDB_VECTOR))
     first = True
     while True:
@@ -295,13 +303,19 @@ def _prune_history(settings: Settings, keep: int) -> list[str]:
     return [p.stem for p in old]
 
 
-def _count_violations(con: duckdb.DuckDBPyConnection, check: SqlCheck) -> tuple[int, str]:
-    """(violating rows, details); -1 when the check's query itself fails, which fails the check."""
+def _count_violations(
+    con: duckdb.DuckDBPyConnection, check: SqlCheck, changed: str | None, since: datetime | None
+) -> tuple[int, str]:
+    """(violating rows, details); -1 when the check's query itself fails, which fails the check.
+    `changed`: the query of the rows changed since `since`, the last pass (see `_changed_rows`), or None."""
+    sql, params = check.sql, {}
+    if changed is not None and check.changed_sql is not None:
+        sql, params = check.changed_sql.replace("{changed}", changed), {"since": since}
     try:
-        n = con.execute(f"SELECT count(*) FROM ({check.sql})").fetchone()[0]
+        n = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
         if n == 0:
             return 0, ""
-        cursor = con.execute(f"SELECT * FROM ({check.sql}) LIMIT {_SAMPLE_ROWS}")
+        cursor = con.execute(f"SELECT * FROM ({sql}) LIMIT {_SAMPLE_ROWS}", params)
         names = [d[0] for d in cursor.description]
         sample = [dict(zip(names, (str(v) if v is not None else None for v in row))) for row in cursor.fetchall()]
         return n, f"{n} violating row(s), e.g. {json.dumps(sample)}"
@@ -461,18 +475,19 @@ def validate(
             run(suite, "schema", pd.DataFrame(columns=list(present)))
             if not present:
                 continue  # the schema failure names the missing table; nothing else can run on it
+            changed = _changed_rows(con, suite, since)
             row_columns = {c: present[c] for c in _needed_columns(suite, present)}
             if row_columns:
-                where = suite.changed_since if since is not None else None
+                rows, params = (suite.table, {}) if changed is None else (changed, {"since": since})
                 rows_checked[suite.table] = 0
-                for chunk, frame in enumerate(_chunks(con, suite.table, row_columns, chunk_rows, where, since)):
+                for chunk, frame in enumerate(_chunks(con, rows, row_columns, chunk_rows, params)):
                     run(suite, "rows", frame, chunk=chunk)
                     rows_checked[suite.table] += len(frame)
             row_counts[suite.table] = con.execute(f"SELECT count(*) FROM {suite.table}").fetchone()[0]
             counts: dict[str, int] = {}
             details: dict[str, str] = {}
             for check in suite.checks:
-                counts[check.name], details[check.name] = _count_violations(con, check)
+                counts[check.name], details[check.name] = _count_violations(con, check, changed, since)
             if suite.max_shrink is not None:
                 counts["row_count"] = row_counts[suite.table]
                 details["row_count_drift"] = (

@@ -170,8 +170,23 @@ def test_after_a_pass_row_expectations_see_only_rows_loaded_since(settings):
     [failure] = report.failures
     assert failure.expectation == "expect_column_values_to_be_between(amount_gbp)"
     assert failure.details.startswith("1 unexpected row(s)") and "2000000000" in failure.details
-    # Whole-table checks still read every row.
+    # Whole-table checks still count every row.
     assert report.row_counts["raw.spend_payments"] == 5
+
+
+def test_after_a_pass_a_new_duplicate_key_is_still_found(settings):
+    payments = [s for s in SUITES if s.table == "raw.spend_payments"]
+    assert validate(settings, suites=payments).passed
+    # The same (file, row) loaded again: an old row and a new one share the key.
+    execute(settings, "INSERT INTO raw.spend_payments SELECT * REPLACE (current_timestamp AS loaded_at) "
+                      "FROM raw.spend_payments WHERE source_row = 2 AND publisher_id = 'coventry'")
+
+    report = validate(settings, suites=payments)
+
+    assert report.rows_changed_since is not None
+    [failure] = report.failures
+    assert failure.expectation == "unique_source_file_source_row"
+    assert "1 violating row(s)" in failure.details and "coventry" in failure.details and '"n": "2"' in failure.details
 
 
 def test_changed_suites_validate_every_row_again(settings):
