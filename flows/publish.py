@@ -10,12 +10,20 @@ renamed the same way.
 
 `publish` itself does not validate; `publish_if_valid` is the gate: validate, then publish only a
 passing working DB.
+
+At national scale copying fct_payments (10M rows) into a new file is most of a night's publish, so the
+new file starts as a byte copy of the published warehouse when there is one, and fct_payments is
+brought up to date in it: the rows (re-)attributed since the last publish (see
+int_spend__payments_attributed) are replaced. The copy is only trusted when the published file records
+where it was left (meta.incremental_marts) and the result has the working table's row count and total;
+otherwise, and for every other mart (all small), the table is copied whole.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -38,6 +46,11 @@ CONTRACT_MARTS = (
     "green_spend",
 )
 META_SCHEMA = "meta"
+# Marts kept up to date in a copy of the published warehouse: mart -> (key column, the incremental model
+# behind it, its column saying when a row was last (re-)built).
+INCREMENTAL_MARTS = {
+    "fct_payments": ("payment_key", "intermediate.int_spend__payments_attributed", "attributed_at"),
+}
 _TEMP_SUFFIX = re.compile(r"\.new-(\d+)(\.wal)?$")
 
 
@@ -52,6 +65,7 @@ class PublishResult:
     published_at: datetime
     row_counts: dict[str, int]  # mart name -> rows published
     parquet_paths: dict[str, Path] = field(default_factory=dict)
+    updated_in_place: list[str] = field(default_factory=list)  # marts updated in a copy of the last warehouse
 
 
 def _pid_alive(pid: int) -> bool:
@@ -111,9 +125,46 @@ def _relations(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> lis
     return [r[0] for r in rows]
 
 
+def _changed_through(con: duckdb.DuckDBPyConnection, catalog: str, mart: str) -> datetime | None:
+    """When the rows of `mart` in catalog's copy were last brought up to date, if it says."""
+    if "incremental_marts" not in _relations(con, catalog, META_SCHEMA):
+        return None
+    row = con.execute(
+        f"SELECT changed_through FROM {_quote(catalog)}.{META_SCHEMA}.incremental_marts WHERE table_name = ?", [mart]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _update_in_place(con: duckdb.DuckDBPyConnection, work: str, mart: str, since: datetime) -> bool:
+    """Replace the rows of wh.marts.<mart> (re-)built in the working DB after `since`; False (and nothing
+    changed) when that is not safe or not worth it, so that the caller copies the table whole."""
+    key, model, built_at = INCREMENTAL_MARTS[mart]
+    source, target = f"{_quote(work)}.marts.{_quote(mart)}", f"wh.marts.{_quote(mart)}"
+    columns = "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = ? " \
+              "AND table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position"
+    if con.execute(columns, [work, mart]).fetchall() != con.execute(columns, ["wh", mart]).fetchall():
+        return False
+    changed = f"(SELECT {key} FROM {_quote(work)}.{model} WHERE {built_at} > $since)"
+    (n_changed,) = con.execute(f"SELECT count(*) FROM {changed}", {"since": since}).fetchone()
+    (n_rows,) = con.execute(f"SELECT count(*) FROM {source}").fetchone()
+    if n_changed >= n_rows:  # a full rebuild: copying is faster than replacing every row
+        return False
+    con.execute("BEGIN TRANSACTION")
+    con.execute(f"DELETE FROM {target} WHERE {key} IN {changed}", {"since": since}).fetchall()
+    con.execute(f"INSERT INTO {target} SELECT * FROM {source} WHERE {key} IN {changed}", {"since": since}).fetchall()
+    # Whole rows compared as one checksum: a row the update missed or left stale changes it.
+    totals = "SELECT count(*), sum(hash(t)) FROM {} AS t"
+    if con.execute(totals.format(target)).fetchone() != con.execute(totals.format(source)).fetchone():
+        con.execute("ROLLBACK")
+        return False
+    con.execute("COMMIT")
+    return True
+
+
 def _build_new_warehouse(
     settings: Settings, temp_db: Path, run_id: str, published_at: datetime, extra_tables: Sequence[str]
-) -> dict[str, int]:
+) -> tuple[dict[str, int], list[str]]:
+    """Write the new warehouse at temp_db; returns (rows per mart, the marts updated in place)."""
     if not settings.work_db.exists():
         raise PublishError(f"no working database at {settings.work_db}; run ingest and transform first")
     # Connect to the working DB the way the rest of the pipeline does: DuckDB lets a process open a
@@ -126,22 +177,40 @@ def _build_new_warehouse(
         missing = [m for m in CONTRACT_MARTS if m not in marts]
         if missing:
             raise PublishError(f"working database {settings.work_db} lacks marts: {', '.join(missing)}")
+        if settings.warehouse_db.exists():
+            shutil.copyfile(settings.warehouse_db, temp_db)
         con.execute(f"ATTACH {_sql_string(str(temp_db))} AS wh")
-        con.execute("CREATE SCHEMA wh.marts")
+        con.execute("CREATE SCHEMA IF NOT EXISTS wh.marts")
         counts: dict[str, int] = {}
+        updated: list[str] = []
+        changed_through: dict[str, datetime] = {}
         for mart in marts:
-            con.execute(f"CREATE TABLE wh.marts.{_quote(mart)} AS SELECT * FROM {_quote(work)}.marts.{_quote(mart)}")
+            since = None
+            if mart in INCREMENTAL_MARTS:
+                _, model, built_at = INCREMENTAL_MARTS[mart]
+                if model.partition(".")[2] in _relations(con, work, model.partition(".")[0]):
+                    changed_through[mart] = con.execute(
+                        f"SELECT max({built_at}) FROM {_quote(work)}.{model}").fetchone()[0]
+                    since = _changed_through(con, "wh", mart)
+            if since is not None and mart in _relations(con, "wh", "marts") and _update_in_place(con, work, mart, since):
+                updated.append(mart)
+            else:
+                con.execute(f"CREATE OR REPLACE TABLE wh.marts.{_quote(mart)} "
+                            f"AS SELECT * FROM {_quote(work)}.marts.{_quote(mart)}")
             counts[mart] = con.execute(f"SELECT count(*) FROM wh.marts.{_quote(mart)}").fetchone()[0]
+        for stale in set(_relations(con, "wh", "marts")) - set(marts):
+            con.execute(f"DROP TABLE wh.marts.{_quote(stale)}")
         for qualified in extra_tables:
             schema, _, table = qualified.partition(".")
             if not table or table not in _relations(con, work, schema):
                 raise PublishError(f"working database {settings.work_db} lacks table {qualified}")
             con.execute(f"CREATE SCHEMA IF NOT EXISTS wh.{_quote(schema)}")
             con.execute(
-                f"CREATE TABLE wh.{_quote(schema)}.{_quote(table)} "
+                f"CREATE OR REPLACE TABLE wh.{_quote(schema)}.{_quote(table)} "
                 f"AS SELECT * FROM {_quote(work)}.{_quote(schema)}.{_quote(table)}"
             )
         # Metadata lives outside `marts` so the published schema holds exactly the contract's tables.
+        con.execute(f"DROP SCHEMA IF EXISTS wh.{META_SCHEMA} CASCADE")
         con.execute(f"CREATE SCHEMA wh.{META_SCHEMA}")
         con.execute(
             f"CREATE TABLE wh.{META_SCHEMA}.published_tables "
@@ -151,10 +220,13 @@ def _build_new_warehouse(
             f"INSERT INTO wh.{META_SCHEMA}.published_tables VALUES (?, ?, ?, ?)",
             [[f"marts.{m}", n, run_id, published_at] for m, n in counts.items()],
         )
+        con.execute(f"CREATE TABLE wh.{META_SCHEMA}.incremental_marts (table_name VARCHAR, changed_through TIMESTAMPTZ)")
+        for mart, through in changed_through.items():
+            con.execute(f"INSERT INTO wh.{META_SCHEMA}.incremental_marts VALUES (?, ?)", [mart, through]).fetchall()
         con.execute("DETACH wh")  # checkpoints: everything is in the file, no WAL left behind
     finally:
         con.close()
-    return counts
+    return counts, updated
 
 
 def _write_parquet(settings: Settings, temp_db: Path, marts: Sequence[str]) -> dict[str, Path]:
@@ -192,7 +264,7 @@ def publish(settings: Settings, run_id: str | None = None, extra_tables: Sequenc
     for leftover in (temp_db, temp_db.with_name(temp_db.name + ".wal")):
         leftover.unlink(missing_ok=True)
     try:
-        counts = _build_new_warehouse(settings, temp_db, run_id, published_at, extra_tables)
+        counts, updated = _build_new_warehouse(settings, temp_db, run_id, published_at, extra_tables)
         if temp_db.with_name(temp_db.name + ".wal").exists():
             raise PublishError(f"{temp_db} was not checkpointed cleanly; not publishing it")
         temp_parquet = _write_parquet(settings, temp_db, list(counts))
@@ -214,6 +286,7 @@ def publish(settings: Settings, run_id: str | None = None, extra_tables: Sequenc
         published_at=published_at,
         row_counts=counts,
         parquet_paths=parquet_paths,
+        updated_in_place=updated,
     )
 
 

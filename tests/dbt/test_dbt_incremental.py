@@ -15,6 +15,7 @@ import shutil
 from collections import Counter
 from datetime import date
 
+import duckdb
 import pytest
 
 from dbt_raw_fixtures import (
@@ -33,6 +34,7 @@ from dbt_raw_fixtures import (
     query,
 )
 from flows.database import working_db
+from flows.publish import publish
 from flows.transform import build, full_refresh_reason, inputs_fingerprint, prepare_working_db
 
 LATE_PROCESS = "cf_2025_award_suppliers_without_details_late_publication.json"  # Hennessy, LGM, McManus
@@ -116,6 +118,7 @@ def nightly(tmp_path_factory):
 
     load_raw(settings, first_day)
     assert build(settings).full_refresh_reason == "no complete build recorded yet"
+    assert publish(settings).updated_in_place == []  # nothing published yet to start from
     before = dict(query(settings, "SELECT payment_key, scale FROM marts.fct_payments"))
     load_raw(settings, night)
     result = build(settings)
@@ -197,3 +200,33 @@ def test_a_renamed_publisher_forces_a_full_rebuild(nightly, tmp_path):
         "UPDATE raw.spend_publishers SET publisher_name = 'Walsall Metropolitan Borough Council' "
         "WHERE publisher_id = 'walsall'").fetchall())
     assert reason is not None and "publishers' names or districts changed" in reason
+
+
+def _published(settings, sql: str) -> Counter:
+    con = duckdb.connect(str(settings.warehouse_db), read_only=True)
+    try:
+        return Counter(map(repr, con.execute(sql).fetchall()))
+    finally:
+        con.close()
+
+
+def test_the_night_is_published_by_updating_a_copy_of_the_warehouse(nightly):
+    settings, _, _, _ = nightly
+    result = publish(settings)
+
+    assert result.updated_in_place == ["fct_payments"]
+    for mart in result.row_counts:
+        assert _published(settings, f"FROM marts.{mart}") == Counter(map(repr, query(settings, f"FROM marts.{mart}"))), mart
+
+
+def test_a_published_copy_that_does_not_match_is_replaced_whole(nightly, tmp_path):
+    settings = _copy(nightly[0], tmp_path)
+    publish(settings)
+    con = duckdb.connect(str(settings.warehouse_db))
+    con.execute("UPDATE marts.fct_payments SET amount_gbp = amount_gbp + 1 WHERE source_file LIKE '%coventry%'")
+    con.close()
+
+    result = publish(settings)
+
+    assert result.updated_in_place == []
+    assert _published(settings, "FROM marts.fct_payments") == Counter(map(repr, query(settings, "FROM marts.fct_payments")))
