@@ -15,8 +15,8 @@ At national scale copying fct_payments (10M rows) into a new file is most of a n
 new file starts as a byte copy of the published warehouse when there is one, and fct_payments is
 brought up to date in it: the rows (re-)attributed since the last publish (see
 int_spend__payments_attributed) are replaced. The copy is only trusted when the published file records
-where it was left (meta.incremental_marts) and the result has the working table's row count and total;
-otherwise, and for every other mart (all small), the table is copied whole.
+where it was left (meta.incremental_marts) and the result matches the working table in row count and a
+checksum of every row; otherwise, and for every other mart (all small), the table is copied whole.
 """
 
 from __future__ import annotations
