@@ -342,10 +342,9 @@ def suites_hash() -> str:
 def rows_changed_since(con: duckdb.DuckDBPyConnection, suites_digest: str) -> datetime | None:
     """When the last passing validation under these suites started; None when every row must be validated."""
     con.execute(STATE_DDL)
-    last = con.execute(
+    return con.execute(
         "SELECT max(validated_at) FROM ops.validation_state WHERE suites_hash = ?", [suites_digest]
     ).fetchone()[0]
-    return last
 
 
 def _find_exception(info: Any) -> str | None:

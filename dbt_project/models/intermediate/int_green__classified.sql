@@ -59,17 +59,20 @@ all_subjects as (
     where expense_description is not null
 ),
 
-subjects as (
+fingerprinted as (
     select
         *,
         md5(subject_text || '#' || coalesce(array_to_string(cpv_codes, ','), '')) as fingerprint
     from all_subjects
+),
+
+subjects as (
+    select *
+    from fingerprinted as s
     {% if is_incremental() %}
     where not exists (
         select 1 from {{ this }} as t
-        where t.subject_type = all_subjects.subject_type
-          and t.subject_id = all_subjects.subject_id
-          and t.fingerprint = md5(all_subjects.subject_text || '#' || coalesce(array_to_string(all_subjects.cpv_codes, ','), ''))
+        where t.subject_type = s.subject_type and t.subject_id = s.subject_id and t.fingerprint = s.fingerprint
     )
     {% endif %}
 ),
