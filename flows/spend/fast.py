@@ -39,20 +39,28 @@ HEAD_RECORDS = 23  # MAX_TITLE_ROWS + 1 header candidates, + a possible second h
 _WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _STAGED = "spend_bulk_payments"
+_CREATE_STAGED = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGED} (file_no INTEGER, source_row INTEGER, payment_date DATE, "
+    "amount_gbp DECIMAL(18,2), supplier_name VARCHAR, is_redacted BOOLEAN, supplier_id VARCHAR, "
+    "transaction_number VARCHAR, expense_description VARCHAR, expense_area VARCHAR, company_number VARCHAR, "
+    "vat_number VARCHAR, supplier_postcode VARCHAR)"
+)
 
 
 @dataclass
 class BulkFile:
-    """A file whose ordinary lines sit in the temp table `spend_bulk_payments`; `parsed` holds the rest.
+    """A file whose ordinary payment lines sit in the temp table `spend_bulk_payments`; `parsed` holds the rest.
 
-    The table's rows with `bulk` true are payments: line_index (0-based from `first_line`), payment_date,
-    amount_gbp, supplier_name, is_redacted, supplier_id, transaction_number, expense_description,
-    expense_area, company_number, vat_number, supplier_postcode. drop_staged() removes it.
+    The table collects the payment lines of several files (a batch committed together) under their
+    `file_no`: file_no, source_row, payment_date, amount_gbp, supplier_name, is_redacted, supplier_id,
+    transaction_number, expense_description, expense_area, company_number, vat_number, supplier_postcode.
+    drop_staged() empties it.
     """
 
     parsed: ParsedFile
-    loaded: int  # payment lines in the table
-    first_line: int  # line number in the file of line_index 0
+    loaded: int  # payment lines of this file in the table
+    first_line: int  # line number in the file of the first data line
+    file_no: int
 
 
 def _ct(column: str, exact_trim: bool) -> str:
@@ -148,17 +156,19 @@ def _key(columns: tuple[int, ...], width: int) -> str:
 
 def _stage_maps(con: duckdb.DuckDBPyConnection, maps: list[ValueMap], width: int) -> None:
     """Fill the temp table spend_bulk_maps (map, key, day, text, flag) from the distinct keys of each map."""
+    keyed = [(number, value_map) for number, value_map in enumerate(maps) if value_map.columns]
+    distinct = " UNION ALL ".join(
+        f"SELECT DISTINCT {number} AS map, {_key(value_map.columns, width)} AS key FROM spend_bulk_lines"
+        for number, value_map in keyed
+    )
     rows: dict[str, list] = {"map": [], "key": [], "day": [], "text": [], "flag": []}
-    for number, value_map in enumerate(maps):
-        if not value_map.columns:
-            continue
-        columns = _key(value_map.columns, width)
-        for (key,) in con.execute(f"SELECT DISTINCT {columns} FROM spend_bulk_lines").fetchall():
-            outputs = dict(zip((column for _, column in value_map.outputs), value_map.read(*key.split("\x00"))))
-            rows["map"].append(number)
-            rows["key"].append(key)
-            for column in _MAP_COLUMNS:
-                rows[column].append(outputs.get(column))
+    for number, key in con.execute(distinct).fetchall():
+        value_map = maps[number]
+        outputs = dict(zip((column for _, column in value_map.outputs), value_map.read(*key.split("\x00"))))
+        rows["map"].append(number)
+        rows["key"].append(key)
+        for column in _MAP_COLUMNS:
+            rows[column].append(outputs.get(column))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE spend_bulk_maps AS SELECT unnest($map) AS map, unnest($key) AS key, "
         "CAST(unnest($day) AS DATE) AS day, CAST(unnest($text) AS VARCHAR) AS text, "
@@ -167,15 +177,43 @@ def _stage_maps(con: duckdb.DuckDBPyConnection, maps: list[ValueMap], width: int
     )
 
 
+def _col(index: int, width: int) -> str:
+    return f"c{index}" if index < width else "NULL::VARCHAR"
+
+
+def _lines_sql(reader: RowReader, width: int, exact_trim: bool) -> str:
+    """The data lines as read by DuckDB's strict CSV reader (bound $path), one VARCHAR per cell, with the
+    amount read once here: both the leftover scan and the payments insert use it."""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    amount = _amount_sql(_ct(_col(reader.amount_column, width), exact_trim))
+    return (
+        f"CREATE OR REPLACE TEMP TABLE spend_bulk_lines AS SELECT *, {amount} AS amount_gbp "
+        f"FROM read_csv($path, header = false, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+        f"null_padding = true, columns = {columns}, parallel = false)"
+    )
+
+
+def _map_join(number: int, value_map: ValueMap, width: int) -> str:
+    return (f"JOIN spend_bulk_maps AS m{number} ON m{number}.map = {number} "
+            f"AND m{number}.key = {_key(value_map.columns, width)}")
+
+
+def _leftovers_sql(reader: RowReader, width: int) -> str:
+    """How many lines DuckDB read, and the 0-based indexes of those SQL does not take as payments (no date
+    or no amount in a form read exactly here): Python's RowReader reads those."""
+    date_map = value_maps(reader)[0]
+    return f"""
+        SELECT count(*), coalesce(list(lines.rowid) FILTER (m0.day IS NULL OR lines.amount_gbp IS NULL), [])
+        FROM spend_bulk_lines AS lines {_map_join(0, date_map, width)}
+    """
+
+
 def _classify_sql(reader: RowReader, width: int, exact_trim: bool) -> str:
-    """One row per data line: its 0-based index, the payment columns, and whether SQL read it as a payment."""
+    """The payment lines SQL reads ($file_no, $first_line bound), in the columns of spend_bulk_payments."""
     cols = reader.columns
 
-    def col(index: int) -> str:
-        return f"c{index}" if index < width else "NULL::VARCHAR"
-
     def first_text(name: str) -> str:
-        options = [_ct(col(i), exact_trim) for i in cols.get(name, ())]
+        options = [_ct(_col(i, width), exact_trim) for i in cols.get(name, ())]
         return f"coalesce({', '.join(options)})" if options else "NULL::VARCHAR"
 
     outputs, joins = [], []
@@ -184,26 +222,25 @@ def _classify_sql(reader: RowReader, width: int, exact_trim: bool) -> str:
             # An optional column the file lacks: Python reads None there, which every parser maps to None.
             outputs += [f"NULL::{_MAP_COLUMNS[column]} AS {name}" for name, column in value_map.outputs]
             continue
-        joins.append(f"JOIN spend_bulk_maps AS m{number} ON m{number}.map = {number} "
-                     f"AND m{number}.key = {_key(value_map.columns, width)}")
+        joins.append(_map_join(number, value_map, width))
         outputs += [f"m{number}.{column} AS {name}" for name, column in value_map.outputs]
     return f"""
         SELECT
-            line_index,
-            payment_date IS NOT NULL AND amount_gbp IS NOT NULL AS bulk,
+            $file_no, CAST($first_line + lines.rowid AS INTEGER),
             payment_date, amount_gbp, supplier_name, is_redacted, supplier_id, transaction_number,
             expense_description, expense_area, company_number, vat_number, supplier_postcode
         FROM (
             SELECT
-                lines.line_index,
-                {_amount_sql(_ct(col(reader.amount_column), exact_trim))} AS amount_gbp,
+                lines.rowid,
+                lines.amount_gbp,
                 {first_text('transaction_number')} AS transaction_number,
                 {first_text('expense_description')} AS expense_description,
                 {first_text('expense_area')} AS expense_area,
                 {', '.join(outputs)}
-            FROM (SELECT rowid AS line_index, * FROM spend_bulk_lines) AS lines
+            FROM spend_bulk_lines AS lines
             {' '.join(joins)}
-        )
+        ) AS lines
+        WHERE payment_date IS NOT NULL AND amount_gbp IS NOT NULL
     """
 
 
@@ -243,11 +280,12 @@ def _offset_after_lines(text: str, lines: int) -> int:
     return len(text)
 
 
-def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms) -> BulkFile | None:
-    """Read one CSV file's ordinary lines into the temp table spend_bulk_payments; None to use parse_file.
+def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms, file_no: int = 0) -> BulkFile | None:
+    """Add one CSV file's ordinary payment lines to the temp table spend_bulk_payments under `file_no`;
+    None (nothing added) to use parse_file instead.
 
     The returned BulkFile's `parsed` holds the lines Python read (rejects, skips and payments whose
-    amount SQL left alone); the table holds every line, those with `bulk` true being payments.
+    amount SQL left alone). Nothing is added when this raises.
     """
     if len(body) < MIN_BULK_BYTES or sniff_kind(body) != "csv":
         return None
@@ -265,62 +303,66 @@ def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms) 
     data = text[offset:]
     if not data:
         return None
-
-    # One record per line makes source_row = first data line + index. With consistent line endings and
-    # no blank line, DuckDB returns as many records as there are lines only if no quoted field spans
-    # lines (checked after reading). Rows wider than the first rows make DuckDB's strict reader fail.
-    line_ends, returns = data.count("\n"), data.count("\r")
-    if "\n\n" in data or data[0] in "\r\n" or returns not in (0, line_ends) or (returns and "\n\r\n" in data):
-        return None
-    lines = line_ends + (not data.endswith("\n"))
-    width = max(len(cells) for _, cells in head.rows)
-    if width == 0:
-        return None
-
     if as_received and encoding in ("utf-8", "utf-8-sig"):
         # Already UTF-8: a slice of the body, not an encoding of the text.
         utf8 = body[len(text[:offset].encode("utf-8")) + (3 if encoding == "utf-8-sig" else 0):]
     else:
         utf8 = data.encode("utf-8")
+
+    # One record per line makes source_row = first data line + index. With consistent line endings and
+    # no blank line, DuckDB returns as many records as there are lines only if no quoted field spans
+    # lines (checked after reading). Rows wider than the first rows make DuckDB's strict reader fail.
+    # Line breaks are single bytes in UTF-8, so these scans run over the bytes (4x faster than the text).
+    line_ends, returns = utf8.count(b"\n"), utf8.count(b"\r")
+    if (b"\n\n" in utf8 or utf8[:1] in (b"\r", b"\n") or returns not in (0, line_ends)
+            or (returns and b"\n\r\n" in utf8)):
+        return None
+    lines = line_ends + (not utf8.endswith(b"\n"))
+    width = max(len(cells) for _, cells in head.rows)
+    if width == 0:
+        return None
+
+    exact_trim = any(char in data for char in _OTHER_WHITESPACE)
     handle, path = tempfile.mkstemp(prefix="spend-bulk-", suffix=".csv")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(utf8)
-        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE spend_bulk_lines AS SELECT * FROM read_csv($path, header = false, "
-            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', null_padding = true, "
-            f"columns = {columns}, parallel = false)",
-            {"path": path},
-        )
+        con.execute(_lines_sql(reader, width, exact_trim), {"path": path})
     except duckdb.Error:
         return None
     finally:
         os.unlink(path)
-    exact_trim = any(char in data for char in _OTHER_WHITESPACE)
-    _stage_maps(con, value_maps(reader), width)
-    # Every line, flagged `bulk` when SQL read it as a payment; the insert takes only those.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS {_classify_sql(reader, width, exact_trim)}")
-    con.execute("DROP TABLE spend_bulk_maps")
-    con.execute("DROP TABLE spend_bulk_lines")
-    total, loaded, leftover_list = con.execute(
-        f"SELECT count(*), count(*) FILTER (bulk), coalesce(list(line_index) FILTER (NOT bulk), []) FROM {_STAGED}"
-    ).fetchone()
-    if total != lines:
-        drop_staged(con)
-        return None
+    try:
+        _stage_maps(con, value_maps(reader), width)
+        total, leftover_list = con.execute(_leftovers_sql(reader, width)).fetchone()
+        if total != lines:
+            return None
 
-    first_line = data_start_line + 1
-    parsed = ParsedFile(kind="csv", encoding=encoding, sheet=None, header_row=head.rows[layout.header_rows[-1]][0])
-    if leftover_list:
-        texts = data.split("\n")
-        for index in sorted(leftover_list):
-            cells = next(csv.reader([texts[index].removesuffix("\r")]), [])
-            reader.read(first_line + index, cells, parsed)
+        first_line = data_start_line + 1
+        parsed = ParsedFile(kind="csv", encoding=encoding, sheet=None, header_row=head.rows[layout.header_rows[-1]][0])
+        if leftover_list:
+            texts = utf8.split(b"\n")
+            for index in sorted(leftover_list):
+                cells = next(csv.reader([texts[index].decode("utf-8").removesuffix("\r")]), [])
+                reader.read(first_line + index, cells, parsed)
+        con.execute(_CREATE_STAGED)
+        (loaded,) = con.execute(
+            f"INSERT INTO {_STAGED} {_classify_sql(reader, width, exact_trim)}",
+            {"file_no": file_no, "first_line": first_line},
+        ).fetchone()
+    finally:
+        con.execute("DROP TABLE IF EXISTS spend_bulk_maps")
+        con.execute("DROP TABLE IF EXISTS spend_bulk_lines")
     if loaded + parsed.rows_read != lines:
-        drop_staged(con)
+        discard_staged(con, file_no)
         raise AssertionError(f"bulk spend path lost lines: {loaded} + {parsed.rows_read} != {lines}")
-    return BulkFile(parsed=parsed, loaded=loaded, first_line=first_line)
+    return BulkFile(parsed=parsed, loaded=loaded, first_line=first_line, file_no=file_no)
+
+
+def discard_staged(con: duckdb.DuckDBPyConnection, file_no: int) -> None:
+    """Remove one file's staged payment lines (its load failed after they were staged)."""
+    con.execute(_CREATE_STAGED)
+    con.execute(f"DELETE FROM {_STAGED} WHERE file_no = ?", [file_no])
 
 
 def drop_staged(con: duckdb.DuckDBPyConnection) -> None:

@@ -44,6 +44,21 @@ def read_local(feed: Feed, max_bytes: int) -> Fetched:
     )
 
 
+def local_signature(feed: Feed) -> str | None:
+    """What identifies a local feed file's version without reading it: size, modification and change
+    times (ns) and inode. A write changes the change time, which no user call can set back, so an equal
+    signature means the file was not written since (to the file system's timestamp resolution); a copy or
+    a touch only costs a read and a hash. Taken before the file is read, so a write during the read shows
+    as a change next time. None for a remote feed or a path that cannot be read now."""
+    if feed.is_remote or feed.local_path is None or not is_allowed_path(feed.local_path, feed.allowed_dirs):
+        return None
+    try:
+        stat = feed.local_path.stat()
+    except OSError:
+        return None
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+
+
 def fetch_feed(
     feed: Feed,
     policy: RetryPolicy,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
+from typing import Callable, Sequence
 from urllib.parse import urlsplit
 
 import duckdb
@@ -13,16 +15,23 @@ import requests
 from flows.config import Settings
 from flows.http import Fetched, FetchError, RetryPolicy, safe_url
 from flows.landing import LandedFile, land
-from flows.spend.fast import stage_bulk
-from flows.spend.fetch import DEFAULT_MAX_BYTES, FeedError, fetch_feed
+from flows.spend.fast import drop_staged, stage_bulk
+from flows.spend.fetch import DEFAULT_MAX_BYTES, FeedError, fetch_feed, local_signature
 from flows.spend.layout import LayoutError, Synonyms, load_synonyms, sniff_kind
 from flows.spend.load import (
-    LedgerRow, ensure_tables, insert_ledger, loaded_under_another_url, previous_version, replace_feed_rows,
+    LedgerRow, PreviousVersion, StagedFile, ensure_tables, insert_ledger, loaded_under_another_url,
+    previous_versions, replace_feed_rows,
 )
 from flows.spend.registry import Feed
 from flows.spend.rows import parse_file
 
 SOURCE_ID = "local_spend"
+# Payment lines staged before a commit: two of DuckDB's 122,880-row groups, which it then writes compressed
+# straight to the database file (smaller commits go through the WAL and are rewritten at a checkpoint).
+# The staged lines take ~100 MB of memory.
+COMMIT_ROWS = 250_000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,9 +67,113 @@ def _stem(feed: Feed) -> str:
     return name.rsplit(".", 1)[0] or feed.publisher_id
 
 
-def _record(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> FileResult:
-    insert_ledger(con, row)
-    return FileResult.from_ledger(row)
+@dataclass
+class _Batch:
+    """File versions parsed but not yet committed, and the ledger rows of the other outcomes."""
+
+    files: list[StagedFile] = field(default_factory=list)
+    ledger_rows: list[LedgerRow] = field(default_factory=list)
+    rows: int = 0  # payment lines staged
+    file_numbers: int = 0
+    broken: bool = False  # a commit failed: the staged outcomes are gone, so nothing more may be committed
+
+    def record(self, row: LedgerRow) -> FileResult:
+        self.ledger_rows.append(row)
+        return FileResult.from_ledger(row)
+
+    def holds(self, publisher_id: str, url: str) -> bool:
+        return any((f.feed.publisher_id, f.feed.url) == (publisher_id, url) for f in self.files) or any(
+            (r.publisher_id, r.url) == (publisher_id, url) for r in self.ledger_rows)
+
+    def url_with(self, publisher_id: str, sha: str) -> str | None:
+        """The URL of a staged file of this publisher with these bytes."""
+        return next((f.feed.url for f in self.files if (f.feed.publisher_id, f.sha) == (publisher_id, sha)), None)
+
+    def next_file_no(self) -> int:
+        self.file_numbers += 1
+        return self.file_numbers
+
+
+def _commit(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
+    """The batch's other outcomes, then its file versions (one transaction each); the batch is emptied."""
+    if batch.ledger_rows:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for row in batch.ledger_rows:
+                insert_ledger(con, row)
+            con.execute("COMMIT")
+        except BaseException:
+            batch.broken = True
+            con.execute("ROLLBACK")
+            raise
+    try:
+        if batch.files:
+            replace_feed_rows(con, batch.files)
+    except BaseException:
+        batch.broken = True
+        raise
+    batch.files, batch.ledger_rows, batch.rows = [], [], 0
+
+
+def ingest_feeds(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    feeds: Sequence[Feed],
+    *,
+    session: requests.Session | None = None,
+    synonyms: Synonyms | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    batch_rows: int = COMMIT_ROWS,
+    on_result: Callable[[Feed, FileResult], None] | None = None,
+    raise_errors: bool = False,
+) -> list[FileResult]:
+    """ingest_feed for every feed in order, committing several files per transaction; results in feed order.
+
+    Files are committed together once `batch_rows` payment lines are staged (and at the end): each
+    commit is one transaction, so a crash leaves every file of a batch wholly loaded and logged or not at
+    all (the next run loads the rest), and DuckDB writes big batches straight to compressed row groups.
+    `on_result(feed, result)` is called as each file is read; its outcome is committed with its batch.
+
+    One feed's failure does not stop the others: a failed fetch is recorded as 'fetch_failed' (retry
+    those feeds with ingest_feed) and an unexpected error as 'failed' with the error, and logged. With
+    `raise_errors` both propagate instead, after the files before are committed (as ingest_feed does).
+    """
+    ensure_tables(con)
+    synonyms = synonyms or load_synonyms()
+    previous = previous_versions(con, feeds)
+    batch = _Batch()
+    results = []
+    try:
+        for feed in feeds:
+            key = (feed.publisher_id, feed.url)
+            if batch.holds(*key):  # the same feed twice: its earlier outcome must be committed first
+                _commit(con, batch)
+                previous = {**previous, **previous_versions(con, [feed])}
+            try:
+                result = _ingest(con, settings, feed, previous.get(key), synonyms, batch, session, max_bytes)
+            except FetchError as exc:
+                if raise_errors:
+                    _commit(con, batch)
+                    raise
+                result = FileResult(feed.publisher_id, feed.url, "fetch_failed", str(exc), None, None, 0, 0, 0, 0)
+            except Exception as exc:
+                if raise_errors or batch.broken:
+                    _commit(con, batch)
+                    raise
+                log.exception("%s %s: unexpected error", feed.publisher_id, safe_url(feed.url))
+                result = batch.record(LedgerRow(
+                    publisher_id=feed.publisher_id, url=feed.url, status="failed",
+                    message=f"unexpected error: {type(exc).__name__}: {exc}", ingested_at=datetime.now(timezone.utc)))
+            results.append(result)
+            if on_result is not None:
+                on_result(feed, result)
+            if batch.rows >= batch_rows:
+                _commit(con, batch)
+        _commit(con, batch)
+    except BaseException:
+        drop_staged(con)
+        raise
+    return results
 
 
 def ingest_feed(
@@ -75,9 +188,12 @@ def ingest_feed(
     """Fetch, land, parse and load one registry row; return what happened, as recorded in ops.spend_files.
 
     - An http(s) feed is fetched with a conditional GET (ETag / Last-Modified from the feed's last ledger
-      row) and a `max_bytes` cap; a local path is read only from the registry's or the sample feed folder.
+      row) and a `max_bytes` cap; a local path is read only from the registry's or the sample feed folder,
+      and not at all when its size, times and inode are those of the version loaded last
+      (flows/spend/fetch.local_signature).
     - The bytes are landed under `$PROCUREMENT_HOME/landing/local_spend/<publisher_id>/`.
-    - A 304, or the same SHA-256 as the version already loaded, records status 'unchanged' and adds nothing.
+    - A 304, the same local file or the same SHA-256 as the version already loaded records status
+      'unchanged' and adds nothing.
     - A new version of the same (publisher_id, url) replaces that version's rows (payments and rejects) in
       one transaction, so a republished file with extra months adds only the new rows net.
     - A layout that cannot be mapped records status 'rejected' with a message naming the file and the
@@ -86,12 +202,32 @@ def ingest_feed(
     - Raises flows.http.FetchError only when an http(s) fetch fails (after recording 'fetch_failed'), so the
       caller can retry the task.
     `synonyms` defaults to seeds/spend_header_synonyms.csv; pass one loaded copy when ingesting many feeds.
+    Many feeds: ingest_feeds, which commits several files per transaction.
     """
-    ensure_tables(con)
-    synonyms = synonyms or load_synonyms()
-    previous = previous_version(con, feed)
+    (result,) = ingest_feeds(con, settings, [feed], session=session, synonyms=synonyms, max_bytes=max_bytes,
+                             raise_errors=True)
+    return result
+
+
+def _ingest(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    feed: Feed,
+    previous: PreviousVersion | None,
+    synonyms: Synonyms,
+    batch: _Batch,
+    session: requests.Session | None,
+    max_bytes: int,
+) -> FileResult:
+    """One feed: its outcome joins `batch` (a loaded file version staged, any other outcome as a ledger row)."""
     started = datetime.now(timezone.utc)
     base = {"publisher_id": feed.publisher_id, "url": feed.url, "ingested_at": started}
+    signature = local_signature(feed)
+    if signature is not None and previous is not None and previous.status == "loaded" \
+            and previous.local_stat == signature:
+        return batch.record(LedgerRow(
+            status="unchanged", message="same size, times and inode as the loaded local file (not read again)",
+            source_file=previous.source_file, file_sha256=previous.file_sha256, local_stat=signature, **base))
     try:
         fetched = fetch_feed(
             feed,
@@ -105,7 +241,7 @@ def ingest_feed(
         insert_ledger(con, LedgerRow(status="fetch_failed", message=str(exc), **base))
         raise
     except FeedError as exc:
-        return _record(con, LedgerRow(status="failed", message=str(exc), **base))
+        return batch.record(LedgerRow(status="failed", message=str(exc), **base))
 
     not_modified = fetched.status == 304
     kept = previous if previous is not None and not_modified else None
@@ -114,10 +250,11 @@ def ingest_feed(
         "http_status": fetched.status if feed.is_remote else None,
         "etag": fetched.headers.get("etag") or (kept.etag if kept else None),
         "last_modified": fetched.headers.get("last-modified") or (kept.last_modified if kept else None),
+        "local_stat": signature,
     }
 
     def record(status: str, message: str, **fields) -> FileResult:
-        return _record(con, LedgerRow(status=status, message=message, **common, **fields))
+        return batch.record(LedgerRow(status=status, message=message, **common, **fields))
 
     if not_modified:
         if previous is None or previous.source_file is None:
@@ -141,13 +278,18 @@ def ingest_feed(
 
     # The same bytes loaded for this publisher under another URL (a moved file, a second spelling of a
     # path): loading them again would count every payment twice and fail the build's key tests.
-    other_url = loaded_under_another_url(con, feed, sha)
+    other_url = batch.url_with(feed.publisher_id, sha) or loaded_under_another_url(con, feed, sha)
+    if other_url is not None and batch.holds(feed.publisher_id, other_url):
+        # That feed's version in this batch replaces the loaded one: decide on the committed state.
+        _commit(con, batch)
+        other_url = loaded_under_another_url(con, feed, sha)
     if other_url is not None:
         return record("unchanged", f"same SHA-256 as the version loaded from {safe_url(other_url)}",
                       source_file=source_file, file_sha256=sha)
 
     # Ordinary lines of a CSV file are parsed in bulk by DuckDB; everything else row by row in Python.
-    bulk = stage_bulk(con, body, synonyms)
+    file_no = batch.next_file_no()
+    bulk = stage_bulk(con, body, synonyms, file_no)
     try:
         parsed = bulk.parsed if bulk is not None else parse_file(body, safe_url(feed.url), synonyms)
     except LayoutError as exc:
@@ -168,7 +310,8 @@ def ingest_feed(
         sheet=parsed.sheet,
         **common,
     )
-    replace_feed_rows(con, feed, source_file, sha, parsed, ledger, bulk)
+    batch.files.append(StagedFile(feed, source_file, sha, parsed, ledger, bulk))
+    batch.rows += ledger.rows_loaded
     return FileResult.from_ledger(ledger)
 
 

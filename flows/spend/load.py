@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS ops.spend_files (
     etag           VARCHAR,
     last_modified  VARCHAR,
     ingested_at    TIMESTAMPTZ NOT NULL,
+    local_stat     VARCHAR,          -- a local file's size, times and inode when read (flows/spend/fetch.py)
     CHECK (rows_read = rows_loaded + rows_rejected + rows_skipped),
     CHECK (rows_skipped = skipped_blank + skipped_total + skipped_header)
 );
@@ -90,6 +91,8 @@ _PAYMENT_CASTS = {"payment_date": "DATE", "amount_gbp": "DECIMAL(18,2)", "source
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
+    # Ledgers written before local_stat existed.
+    con.execute("ALTER TABLE ops.spend_files ADD COLUMN IF NOT EXISTS local_stat VARCHAR")
     # Every file commits on its own, tens of thousands of rows at a time. At DuckDB's default WAL size
     # (16 MiB) nearly every such commit checkpoints, rewriting the table's open row group each time; a
     # 256 MiB WAL checkpoints every ~800k rows instead and still bounds the rows held until then.
@@ -162,6 +165,7 @@ class LedgerRow:
     http_status: int | None = None
     etag: str | None = None
     last_modified: str | None = None
+    local_stat: str | None = None
 
     @property
     def rows_skipped(self) -> int:
@@ -178,14 +182,14 @@ def insert_ledger(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> None:
         INSERT INTO ops.spend_files (
             publisher_id, url, source_file, file_sha256, status, message, rows_read, rows_loaded,
             rows_rejected, rows_skipped, skipped_blank, skipped_total, skipped_header, header_row,
-            file_kind, encoding, sheet, http_status, etag, last_modified, ingested_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            file_kind, encoding, sheet, http_status, etag, last_modified, ingested_at, local_stat)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             row.publisher_id, row.url, row.source_file, row.file_sha256, row.status, row.message, row.rows_read,
             row.rows_loaded, row.rows_rejected, row.rows_skipped, row.skipped_blank, row.skipped_total,
             row.skipped_header, row.header_row, row.file_kind, row.encoding, row.sheet, row.http_status,
-            row.etag, row.last_modified, row.ingested_at,
+            row.etag, row.last_modified, row.ingested_at, row.local_stat,
         ],
     )
 
@@ -199,49 +203,64 @@ class PreviousVersion:
     file_sha256: str | None
     etag: str | None
     last_modified: str | None
+    local_stat: str | None = None
 
 
-def previous_version(con: duckdb.DuckDBPyConnection, feed: Feed) -> PreviousVersion | None:
-    row = con.execute(
+def previous_versions(con: duckdb.DuckDBPyConnection, feeds: Sequence[Feed]) -> dict[tuple[str, str], PreviousVersion]:
+    """Each feed's current version by (publisher_id, url), in one query; feeds never ingested are absent.
+
+    That is the latest loaded, rejected or unchanged row (a loaded or rejected one first at equal times).
+    An unchanged run repeats the version before it, so it reports that version's own outcome: loaded
+    when a loaded row of the feed has the same SHA-256, else rejected.
+    """
+    rows = con.execute(
         """
-        SELECT status, source_file, file_sha256, etag, last_modified
-        FROM ops.spend_files
-        WHERE publisher_id = ? AND url = ? AND status IN ('loaded', 'rejected', 'unchanged')
-        ORDER BY ingested_at DESC, status = 'unchanged'
-        LIMIT 1
+        WITH latest AS (
+            SELECT f.publisher_id, f.url, f.status, f.source_file, f.file_sha256, f.etag, f.last_modified,
+                   f.local_stat
+            FROM ops.spend_files AS f
+            JOIN (SELECT unnest($publishers) AS publisher_id, unnest($urls) AS url) AS wanted
+              ON f.publisher_id = wanted.publisher_id AND f.url = wanted.url
+            WHERE f.status IN ('loaded', 'rejected', 'unchanged')
+            QUALIFY row_number() OVER (PARTITION BY f.publisher_id, f.url
+                                       ORDER BY f.ingested_at DESC, f.status = 'unchanged') = 1
+        )
+        SELECT publisher_id, url,
+               CASE WHEN status <> 'unchanged' THEN status
+                    WHEN EXISTS (SELECT 1 FROM ops.spend_files AS l
+                                 WHERE l.publisher_id = latest.publisher_id AND l.url = latest.url
+                                   AND l.status = 'loaded' AND l.file_sha256 = latest.file_sha256) THEN 'loaded'
+                    ELSE 'rejected' END,
+               source_file, file_sha256, etag, last_modified, local_stat
+        FROM latest
         """,
-        [feed.publisher_id, feed.url],
-    ).fetchone()
-    if row is None:
-        return None
-    status, source_file, sha, etag, last_modified = row
-    if status == "unchanged":
-        # An unchanged run repeats the version before it; report that version's own outcome.
-        loaded = con.execute(
-            "SELECT count(*) FROM ops.spend_files WHERE publisher_id = ? AND url = ? AND status = 'loaded' "
-            "AND file_sha256 = ?",
-            [feed.publisher_id, feed.url, sha],
-        ).fetchone()[0]
-        status = "loaded" if loaded else "rejected"
-    return PreviousVersion(status, source_file, sha, etag, last_modified)
+        {"publishers": [feed.publisher_id for feed in feeds], "urls": [feed.url for feed in feeds]},
+    ).fetchall()
+    return {(row[0], row[1]): PreviousVersion(*row[2:]) for row in rows}
 
 
-def insert_staged_payments(
-    con: duckdb.DuckDBPyConnection, publisher_id: str, source_file: str, sha: str, loaded_at: datetime,
-    bulk: BulkFile,
-) -> None:
-    """The lines the bulk CSV path parsed in SQL (flows/spend/fast.py), from its temp table."""
+def insert_staged_payments(con: duckdb.DuckDBPyConnection, files: Sequence[StagedFile]) -> None:
+    """The lines the bulk CSV path parsed in SQL (flows/spend/fast.py) for these files, from its temp
+    table, in one statement: a batch of at least a row group (122,880 rows) is written by DuckDB straight
+    to compressed row groups instead of through the WAL and a later checkpoint."""
+    staged = [f for f in files if f.bulk is not None]
+    if not staged:
+        return
     con.execute(
         f"""
         INSERT INTO raw.spend_payments ({', '.join(PAYMENT_COLUMNS)})
-        SELECT $publisher_id, $source_file, CAST($first_line + line_index AS INTEGER), $sha, payment_date,
-               amount_gbp, supplier_name, is_redacted, supplier_id, transaction_number, expense_description,
-               expense_area, company_number, vat_number, supplier_postcode, $loaded_at
-        FROM {STAGED_TABLE}
-        WHERE bulk
+        SELECT f.publisher_id, f.source_file, s.source_row, f.sha, s.payment_date, s.amount_gbp, s.supplier_name,
+               s.is_redacted, s.supplier_id, s.transaction_number, s.expense_description, s.expense_area,
+               s.company_number, s.vat_number, s.supplier_postcode, f.loaded_at
+        FROM {STAGED_TABLE} AS s
+        JOIN (SELECT unnest($file_no) AS file_no, unnest($publisher_id) AS publisher_id,
+                     unnest($source_file) AS source_file, unnest($sha) AS sha,
+                     unnest($loaded_at) AS loaded_at) AS f
+          ON s.file_no = f.file_no
         """,
-        {"publisher_id": publisher_id, "source_file": source_file, "sha": sha, "loaded_at": loaded_at,
-         "first_line": bulk.first_line},
+        {"file_no": [f.bulk.file_no for f in staged], "publisher_id": [f.feed.publisher_id for f in staged],
+         "source_file": [f.source_file for f in staged], "sha": [f.sha for f in staged],
+         "loaded_at": [f.ledger.ingested_at for f in staged]},
     )
 
 
@@ -255,45 +274,60 @@ def loaded_under_another_url(con: duckdb.DuckDBPyConnection, feed: Feed, sha: st
     return row[0] if row else None
 
 
-def replace_feed_rows(
-    con: duckdb.DuckDBPyConnection, feed: Feed, source_file: str, sha: str, parsed: ParsedFile, ledger: LedgerRow,
-    bulk: BulkFile | None = None,
-) -> None:
-    """In one transaction: drop the rows of the feed's earlier versions, add this version's, log it.
+@dataclass(frozen=True)
+class StagedFile:
+    """A parsed file version waiting to be committed: its Python-read rows, its ledger row, its bulk lines."""
 
-    With `bulk`, the lines the bulk path read in SQL are added too (and its temp table dropped).
+    feed: Feed
+    source_file: str
+    sha: str
+    parsed: ParsedFile
+    ledger: LedgerRow
+    bulk: BulkFile | None = None
+
+
+def replace_feed_rows(con: duckdb.DuckDBPyConnection, files: Sequence[StagedFile]) -> None:
+    """In one transaction, for every file: drop the rows of its feed's earlier versions, add this version's,
+    log it. A crash leaves each of these files wholly loaded and logged, or not at all.
+
+    The bulk path's staged lines are dropped afterwards, whatever happened.
     """
-    con.execute("BEGIN TRANSACTION")
     try:
-        previous_files = [
-            row[0] for row in con.execute(
-                "SELECT DISTINCT source_file FROM ops.spend_files WHERE publisher_id = ? AND url = ? "
-                "AND status = 'loaded'",
-                [feed.publisher_id, feed.url],
-            ).fetchall()
-        ]
-        # A feed's first version has nothing to delete; skipping the scan keeps a national load linear.
-        for table in ("raw.spend_payments", "raw.spend_rejects") if previous_files else ():
-            con.execute(
-                f"DELETE FROM {table} WHERE publisher_id = ? AND list_contains(?, source_file)",
-                [feed.publisher_id, previous_files],
-            )
-        con.execute(
-            "UPDATE ops.spend_files SET status = 'superseded' WHERE publisher_id = ? AND url = ? AND status = 'loaded'",
-            [feed.publisher_id, feed.url],
-        )
-        insert_payments(con, feed.publisher_id, source_file, sha, parsed, ledger.ingested_at)
-        if bulk is not None:
-            insert_staged_payments(con, feed.publisher_id, source_file, sha, ledger.ingested_at, bulk)
-        insert_rejects(con, feed.publisher_id, source_file, parsed)
-        insert_ledger(con, ledger)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for staged in files:
+                _replace_one(con, staged)
+            insert_staged_payments(con, files)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
     finally:
-        if bulk is not None:
-            drop_staged(con)
+        drop_staged(con)
+
+
+def _replace_one(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
+    feed, parsed = staged.feed, staged.parsed
+    previous_files = [
+        row[0] for row in con.execute(
+            "SELECT DISTINCT source_file FROM ops.spend_files WHERE publisher_id = ? AND url = ? "
+            "AND status = 'loaded'",
+            [feed.publisher_id, feed.url],
+        ).fetchall()
+    ]
+    # A feed's first version has nothing to delete; skipping the scan keeps a national load linear.
+    for table in ("raw.spend_payments", "raw.spend_rejects") if previous_files else ():
+        con.execute(
+            f"DELETE FROM {table} WHERE publisher_id = ? AND list_contains(?, source_file)",
+            [feed.publisher_id, previous_files],
+        )
+    con.execute(
+        "UPDATE ops.spend_files SET status = 'superseded' WHERE publisher_id = ? AND url = ? AND status = 'loaded'",
+        [feed.publisher_id, feed.url],
+    )
+    insert_payments(con, feed.publisher_id, staged.source_file, staged.sha, parsed, staged.ledger.ingested_at)
+    insert_rejects(con, feed.publisher_id, staged.source_file, parsed)
+    insert_ledger(con, staged.ledger)
 
 
 def record_publishers(con: duckdb.DuckDBPyConnection, feeds: Iterable[Feed]) -> int:

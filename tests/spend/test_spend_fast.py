@@ -35,10 +35,9 @@ def _payment_tuples(payments) -> list[tuple]:
 
 def _bulk_result(body: bytes):
     con = duckdb.connect()
-    bulk = fast.stage_bulk(con, body, SYNONYMS)
+    bulk = fast.stage_bulk(con, body, SYNONYMS, file_no=7)
     staged = [] if bulk is None else con.execute(
-        f"SELECT $first + line_index, {', '.join(COLUMNS[1:])} FROM {fast.STAGED_TABLE} WHERE bulk",
-        {"first": bulk.first_line}).fetchall()
+        f"SELECT {', '.join(COLUMNS)} FROM {fast.STAGED_TABLE} WHERE file_no = 7").fetchall()
     con.close()
     return bulk, staged
 
