@@ -12,6 +12,12 @@ whose ocid or id is not a plainly non-blank string (Python rejects or rewrites t
 the release as DuckDB's JSON writer prints it. One difference remains: a member named twice in one
 object is stored twice (DuckDB keeps both, readers see the first) where the Python path keeps the last.
 
+The same pass writes raw.ocds_release_fields: the fields of each stored release that the dbt models read
+(title, tender, buyer, awards, parties), typed as written, so that no model parses release JSON. It is
+derived from raw.ocds_releases and kept in step with it: `sync_release_fields` (run by `ensure_table`, so
+before every dbt build) adds the fields of releases that reached the table otherwise, e.g. inserted by
+hand or loaded before the table existed, and drops those of releases no longer there.
+
 The key is kept by the inserts rather than by a primary-key index: each insert skips keys already in the
 table and repeats within its own batch (first file, first position wins), with one hash join per batch
 instead of an index probe and index update per row. The table is only written by these two functions,
@@ -35,24 +41,77 @@ CREATE TABLE IF NOT EXISTS raw.ocds_releases (
     release_id   VARCHAR NOT NULL,
     release_date TIMESTAMPTZ,
     tags         VARCHAR[],
-    release_json JSON NOT NULL,
+    release_json JSON NOT NULL USING COMPRESSION zstd,
     landing_file VARCHAR NOT NULL,
     loaded_at    TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
 )
 """
+# zstd: compressing the release JSON with DuckDB's default string compression took half of the load's
+# time (in the checkpoints); zstd is several times cheaper.
 
-# New rows of one batch: neither stored already nor an earlier copy in the batch (first file, first
-# position wins). `batch` has the raw columns plus `batch_order`, the release's position in the batch,
-# and is materialized so that the JSON is parsed once. The stored keys are looked up with the batch as
-# the hash join's build side (an IN list): a NOT EXISTS against the table would hash every stored key
-# for every batch, which made memory and time grow with the table.
-_INSERT_NEW = """
+# The part of a release the models read, as DuckDB's from_json structure: every leaf is the text as
+# written (a string's value, any other value's JSON text), like json_extract_string, except that a
+# non-integral number is printed by DuckDB's cast of the double (1e+16, where the JSON text reads
+# 10000000000000000.0: the same number); a member that is absent or of another shape (a list where an
+# object belongs, or the reverse) is null.
+_ID = {"scheme": "VARCHAR", "id": "VARCHAR"}
+FIELDS: dict[str, Any] = {
+    "title": "VARCHAR",
+    "tender": {
+        "title": "VARCHAR",
+        "description": "VARCHAR",
+        "classification": _ID,
+        "additionalClassifications": [_ID],
+        "items": [{"classification": _ID, "additionalClassifications": [_ID]}],
+    },
+    "buyer": {"id": "VARCHAR", "name": "VARCHAR"},
+    "awards": [{
+        "id": "VARCHAR", "title": "VARCHAR", "status": "VARCHAR", "date": "VARCHAR",
+        "value": {"amount": "VARCHAR", "currency": "VARCHAR"},
+        "suppliers": [{"id": "VARCHAR", "name": "VARCHAR"}],
+    }],
+    "parties": [{
+        "id": "VARCHAR", "name": "VARCHAR", "roles": ["VARCHAR"],
+        "address": {"streetAddress": "VARCHAR", "postalCode": "VARCHAR", "countryName": "VARCHAR"},
+        "details": {"scale": "VARCHAR", "vcse": "VARCHAR", "sme": "VARCHAR", "vco": "VARCHAR"},
+        "sme": "VARCHAR", "vco": "VARCHAR",
+        "identifier": _ID,
+        "additionalIdentifiers": [_ID],
+    }],
+}
+# What the loader reads of each release besides its key.
+_RELEASE = json.dumps({"date": "VARCHAR", "tag": ["VARCHAR"], **FIELDS})
+
+
+def _column_type(structure: Any) -> str:
+    if isinstance(structure, list):
+        return _column_type(structure[0]) + "[]"
+    if isinstance(structure, dict):
+        return "STRUCT(" + ", ".join(f'"{name}" {_column_type(t)}' for name, t in structure.items()) + ")"
+    return structure
+
+
+FIELDS_DDL = (
+    "CREATE TABLE IF NOT EXISTS raw.ocds_release_fields (\n"
+    "    source VARCHAR NOT NULL,\n    ocid VARCHAR NOT NULL,\n    release_id VARCHAR NOT NULL,\n"
+    + ",\n".join(f'    "{name}" {_column_type(t)}' for name, t in FIELDS.items())
+    + "\n)"
+)
+_FIELD_COLUMNS = ", ".join(f'"{name}"' for name in FIELDS)
+
+# A batch's new rows: neither stored already nor an earlier copy in the batch (first file, first position
+# wins). `batch` has the key, `release_json`, `landing_file` and `batch_order` (the release's position in
+# the batch). Each new release is read with _RELEASE from its JSON value, not from the file's text: DuckDB's
+# JSON writer may print a number differently from the file (1e+16), and the fields must be what the
+# stored JSON says. The stored keys are looked up with the batch as the hash join's build side (an IN
+# list): a NOT EXISTS against the table would hash every stored key for every batch, which made memory and
+# time grow with the table. The rows are kept in a temporary table for the two inserts.
+_NEW_ROWS = """
 , stored AS MATERIALIZED (
     SELECT source, ocid, release_id FROM raw.ocds_releases
     WHERE (source, ocid, release_id) IN (SELECT source, ocid, release_id FROM batch)
 )
-INSERT INTO raw.ocds_releases (source, ocid, release_id, release_date, tags, release_json, landing_file)
-SELECT source, ocid, release_id, release_date, tags, release_json, landing_file
+SELECT *, from_json(release_json, '{release}') AS r
 FROM batch AS n
 WHERE NOT EXISTS (
     SELECT 1 FROM stored AS o
@@ -62,90 +121,104 @@ AND NOT EXISTS (
     SELECT 1 FROM batch AS e
     WHERE e.source = n.source AND e.ocid = n.ocid AND e.release_id = n.release_id AND e.batch_order < n.batch_order
 )
+""".replace("{release}", _RELEASE)
+_INSERT_RELEASES = """
+INSERT INTO raw.ocds_releases (source, ocid, release_id, release_date, tags, release_json, landing_file, loaded_at)
+SELECT source, ocid, release_id, TRY_CAST(r.date AS TIMESTAMPTZ), r.tag, release_json, landing_file, current_timestamp
+FROM ocds_new_releases
+"""
+_INSERT_FIELDS = f"""
+INSERT INTO raw.ocds_release_fields
+SELECT source, ocid, release_id, {", ".join(f"r.{c}" for c in _FIELD_COLUMNS.split(", "))}
+FROM ocds_new_releases
 """
 
 # Parsed releases from Python go to DuckDB as one bound JSON parameter: one statement per page, and no
 # value from a feed is ever spliced into SQL text.
 _FROM_PYTHON = """
+CREATE OR REPLACE TEMP TABLE ocds_new_releases AS
 WITH batch AS MATERIALIZED (
     SELECT
-        $source AS source,
-        r ->> 'ocid' AS ocid,
-        r ->> 'id' AS release_id,
-        TRY_CAST(r ->> 'date' AS TIMESTAMPTZ) AS release_date,
-        CASE WHEN json_type(r -> 'tag') = 'ARRAY' THEN from_json(r -> 'tag', '["VARCHAR"]') END AS tags,
-        r AS release_json,
+        $source AS source, release_json ->> 'ocid' AS ocid, release_json ->> 'id' AS release_id, release_json,
         $landing_file AS landing_file,
         0 AS batch_order  -- the page was deduplicated in Python
-    FROM (SELECT unnest(from_json($page::JSON, '["JSON"]')) AS r)
+    FROM (SELECT unnest(from_json($page::JSON, '["JSON"]')) AS release_json)
 )
-""" + _INSERT_NEW
+""" + _NEW_ROWS
 
 # Where DuckDB's JSON reader accepts what Python's refuses or repairs: NaN/Infinity/inf in any case,
 # exponents of three digits or more and 300-digit numbers (Python turns overflows into null), and
 # trailing commas. It runs over the whole text, strings included: a false alarm only costs the Python path.
 _NOT_PLAIN_JSON = r"[:,\[]\s*[-+]?(?i:nan|inf)|[:,\[]\s*-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{3}|[:,\[]\s*-?[0-9]{300}|,\s*[\]}]"
 
-# One row per landed file: whether DuckDB reads it exactly as the Python path would, and how many
-# releases it holds. try(decode()) is null for bytes that are not UTF-8; nothing here can raise on a
-# bad file, which matters because an error aborts the caller's whole transaction.
-_SCREEN = """
+# One row per landed file, kept for the insert: whether DuckDB reads it exactly as the Python path would,
+# and its releases as JSON values with their keys. try() makes bytes that are not UTF-8 and text that is
+# not JSON null: nothing here can raise on a bad file, which matters because an error aborts the caller's
+# whole transaction.
+_READ_FILES = """
+CREATE OR REPLACE TEMP TABLE ocds_files AS
 WITH files AS (
-    SELECT f.file_order, try(decode(b.content)) AS text
-    FROM read_blob($paths) AS b
-    INNER JOIN (SELECT unnest($paths) AS path, unnest(range(len($paths))) AS file_order) AS f ON f.path = b.filename
-),
-valid AS (
-    SELECT file_order, text,
-           text IS NOT NULL AND json_valid(text) AND NOT regexp_matches(text, $not_plain) AS is_valid
-    FROM files
-),
-keyed AS (
-    SELECT file_order,
-           CASE WHEN is_valid THEN from_json(text, '{"releases": [{"ocid": "JSON", "id": "JSON"}]}').releases END AS keys
-    FROM valid
-)
--- A plain key is a JSON string with a printable non-space ASCII character, so Python's strip() keeps it
--- non-blank; anything else (missing, blank, numeric ids Python turns into strings) takes the Python path.
-SELECT
-    file_order,
-    keys IS NOT NULL AND len(list_filter(keys, lambda k: NOT coalesce(
-        json_type(k.ocid) = 'VARCHAR' AND regexp_matches(k.ocid ->> '$', '[!-~]')
-        AND json_type(k.id) = 'VARCHAR' AND regexp_matches(k.id ->> '$', '[!-~]'), false))) = 0 AS is_plain,
-    coalesce(len(keys), 0) AS releases
-FROM keyed
-ORDER BY file_order
-"""
-
-# Files that passed the screen, read again by DuckDB: every release with its key fields in one pass.
-_FROM_FILES = """
-WITH files AS (
-    SELECT f.source, f.landing_file, f.file_order,
-           from_json(decode(b.content), '{"releases": ["JSON"]}').releases AS releases
+    SELECT f.file_order, f.source, f.landing_file, try(decode(b.content)) AS text
     FROM read_blob($paths) AS b
     INNER JOIN (
         SELECT unnest($paths) AS path, unnest($sources) AS source, unnest($landing_files) AS landing_file,
                unnest(range(len($paths))) AS file_order
     ) AS f ON f.path = b.filename
 ),
-releases AS (
-    SELECT source, landing_file, file_order, unnest(releases) AS r, unnest(range(len(releases))) AS position
-    FROM files
-),
-batch AS MATERIALIZED (
-    SELECT
-        source,
-        k.ocid AS ocid,
-        k.id AS release_id,
-        TRY_CAST(k.date AS TIMESTAMPTZ) AS release_date,
-        CASE WHEN json_type(k.tag) = 'ARRAY' THEN from_json(k.tag, '["VARCHAR"]') END AS tags,
-        r AS release_json,
-        landing_file,
-        file_order * 1000000000 + position AS batch_order
-    FROM (SELECT *, from_json(r, '{"ocid": "VARCHAR", "id": "VARCHAR", "date": "VARCHAR", "tag": "JSON"}') AS k
-          FROM releases)
+parsed AS (
+    SELECT file_order, source, landing_file,
+           CASE WHEN is_plain_text THEN try(from_json(text, '{"releases": ["JSON"]}')).releases END AS json_releases,
+           CASE WHEN is_plain_text THEN try(from_json(text, '{"releases": [{"ocid": "JSON", "id": "JSON"}]}')).releases END AS keys
+    FROM (SELECT *, text IS NOT NULL AND NOT regexp_matches(text, $not_plain) AS is_plain_text FROM files)
 )
-""" + _INSERT_NEW
+-- A plain key is a JSON string with a printable non-space ASCII character, so Python's strip() keeps it
+-- non-blank; anything else (missing, blank, numeric ids Python turns into strings) takes the Python path.
+SELECT
+    *,
+    keys IS NOT NULL AND len(list_filter(keys, lambda k: NOT coalesce(
+        json_type(k.ocid) = 'VARCHAR' AND regexp_matches(k.ocid ->> '$', '[!-~]')
+        AND json_type(k.id) = 'VARCHAR' AND regexp_matches(k.id ->> '$', '[!-~]'), false))) = 0 AS is_plain
+FROM parsed
+"""
+_SCREENED = "SELECT file_order, is_plain, coalesce(len(keys), 0) FROM ocds_files ORDER BY file_order"
+
+# The new releases of the plain files.
+_FROM_FILES = """
+CREATE OR REPLACE TEMP TABLE ocds_new_releases AS
+WITH batch AS MATERIALIZED (
+    SELECT source, k.ocid ->> '$' AS ocid, k.id ->> '$' AS release_id, release_json, landing_file,
+           file_order * 1000000000 + position AS batch_order
+    FROM (
+        SELECT source, landing_file, file_order, unnest(json_releases) AS release_json, unnest(keys) AS k,
+               unnest(range(len(keys))) AS position
+        FROM ocds_files
+        WHERE is_plain
+    )
+)
+""" + _NEW_ROWS
+
+# Fields of the stored releases that raw.ocds_release_fields lacks, and fields of releases no longer
+# stored: ensure_table runs these, so a release that reached the table by any other way than this
+# module's inserts is still read by the models.
+_ADD_MISSING_FIELDS = f"""
+INSERT INTO raw.ocds_release_fields
+SELECT source, ocid, release_id, {", ".join(f"r.{c}" for c in _FIELD_COLUMNS.split(", "))}
+FROM (
+    SELECT source, ocid, release_id, from_json(release_json, '{_RELEASE}') AS r
+    FROM raw.ocds_releases AS s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM raw.ocds_release_fields AS f
+        WHERE f.source = s.source AND f.ocid = s.ocid AND f.release_id = s.release_id
+    )
+)
+"""
+_DROP_STALE_FIELDS = """
+DELETE FROM raw.ocds_release_fields AS f
+WHERE NOT EXISTS (
+    SELECT 1 FROM raw.ocds_releases AS s
+    WHERE f.source = s.source AND f.ocid = s.ocid AND f.release_id = s.release_id
+)
+"""
 
 
 @dataclass(frozen=True)
@@ -169,8 +242,36 @@ class UnreadablePackage(ValueError):
     """A landed file that is not an OCDS release package even after repair."""
 
 
-def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    # A batch of packages writes more than DuckDB's default 16 MB of WAL, and each automatic checkpoint
+    # rewrote the tables' open row groups: 90% of the time of the fields' insert (as for spend's loader).
+    con.execute("SET checkpoint_threshold = '256MB'")
     con.execute(DDL)
+    con.execute(FIELDS_DDL)
+
+
+def sync_release_fields(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring raw.ocds_release_fields in step with raw.ocds_releases (one hash join each way)."""
+    con.execute(_ADD_MISSING_FIELDS)
+    con.execute(_DROP_STALE_FIELDS)
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables if missing and bring the fields in step with the releases; the pipeline runs it
+    before every dbt build."""
+    _create_tables(con)
+    sync_release_fields(con)
+
+
+def _insert_new_rows(con: duckdb.DuckDBPyConnection, new_rows_sql: str, parameters: dict[str, Any]) -> int:
+    """Write the rows of `new_rows_sql` (which fills ocds_new_releases) to both raw tables. Outside a
+    transaction a crash between the two inserts leaves fields missing, which the next ensure_table adds."""
+    con.execute(new_rows_sql, parameters)
+    con.execute(_INSERT_RELEASES)
+    con.execute(_INSERT_FIELDS)
+    (inserted,) = con.execute("SELECT count(*) FROM ocds_new_releases").fetchone()
+    con.execute("DROP TABLE ocds_new_releases")
+    return inserted
 
 
 def _is_keyed(release: Any) -> bool:
@@ -187,7 +288,7 @@ def insert_releases(
     con: duckdb.DuckDBPyConnection, source: str, releases: Iterable[Any], landing_file: str
 ) -> LoadCount:
     """Insert releases parsed in Python; returns how many were seen, new, and rejected for lacking a key."""
-    ensure_table(con)
+    _create_tables(con)
     keyed: dict[tuple[str, str], dict[str, Any]] = {}
     seen = rejected = 0
     for release in releases:
@@ -199,10 +300,10 @@ def insert_releases(
         keyed.setdefault((release["ocid"], release["id"]), release)
     if not keyed:
         return LoadCount(seen=seen, new=0, rejected=rejected)
-    (inserted,) = con.execute(
-        _FROM_PYTHON,
+    inserted = _insert_new_rows(
+        con, _FROM_PYTHON,
         {"source": source, "landing_file": landing_file, "page": json.dumps(list(keyed.values()), allow_nan=False)},
-    ).fetchone()
+    )
     return LoadCount(seen=seen, new=inserted, rejected=rejected)
 
 
@@ -213,23 +314,23 @@ def load_releases(con: duckdb.DuckDBPyConnection, packages: Sequence[LandedPacka
     """
     from flows.sources.ocds import UnreadableResponse, decode_body, parse_package
 
-    ensure_table(con)
+    _create_tables(con)
     packages = list({p.path: p for p in packages}.values())
     if not packages:
         return LoadCount(0, 0, 0)
-    paths = [str(p.path) for p in packages]
-    screened = con.execute(_SCREEN, {"paths": paths, "not_plain": _NOT_PLAIN_JSON}).fetchall()
+    con.execute(_READ_FILES, {
+        "paths": [str(p.path) for p in packages],
+        "sources": [p.source for p in packages],
+        "landing_files": [p.landing_file for p in packages],
+        "not_plain": _NOT_PLAIN_JSON,
+    })
+    screened = con.execute(_SCREENED).fetchall()
     if len(screened) != len(packages):
         raise FileNotFoundError(f"{len(packages) - len(screened)} landed package files could not be read")
-    plain = [p for p, (_, is_plain, _) in zip(packages, screened) if is_plain]
     total = LoadCount(seen=sum(n for _, is_plain, n in screened if is_plain), new=0, rejected=0)
-    if plain:
-        (inserted,) = con.execute(_FROM_FILES, {
-            "paths": [str(p.path) for p in plain],
-            "sources": [p.source for p in plain],
-            "landing_files": [p.landing_file for p in plain],
-        }).fetchone()
-        total += LoadCount(0, inserted, 0)
+    if any(is_plain for _, is_plain, _ in screened):
+        total += LoadCount(0, _insert_new_rows(con, _FROM_FILES, {}), 0)
+    con.execute("DROP TABLE ocds_files")
     unreadable = []
     for package, (_, is_plain, _) in zip(packages, screened):
         if is_plain:

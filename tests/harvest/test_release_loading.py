@@ -1,5 +1,5 @@
-"""Loading landed release packages: DuckDB's reader gives exactly the rows the Python reader gives,
-quirky files take the Python path, and every (source, ocid, release id) is stored once."""
+"""Loading landed release packages: DuckDB's reader gives exactly the rows (and typed fields) the Python
+reader gives, quirky files take the Python path, and every (source, ocid, release id) is stored once."""
 
 from __future__ import annotations
 
@@ -35,18 +35,22 @@ def write_package(folder: Path, name: str, body: bytes | str | dict) -> LandedPa
     return LandedPackage("find_a_tender", path, f"landing/{name}")
 
 
+def fields(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [repr(r) for r in con.execute("SELECT * FROM raw.ocds_release_fields ORDER BY ALL").fetchall()]
+
+
 def python_path(packages: list[LandedPackage]):
     """What the loader did before it read files itself: Python parses, then inserts each page."""
     con = fresh_db()
     counts = [insert_releases(con, p.source, parse_package(decode_body(p.path.read_bytes())).releases, p.landing_file)
               for p in packages]
-    return rows(con), [(c.seen, c.new, c.rejected) for c in counts]
+    return rows(con), [(c.seen, c.new, c.rejected) for c in counts], fields(con)
 
 
 def file_path(packages: list[LandedPackage]):
     con = fresh_db()
     counts = [load_releases(con, [p]) for p in packages]
-    return rows(con), [(c.seen, c.new, c.rejected) for c in counts]
+    return rows(con), [(c.seen, c.new, c.rejected) for c in counts], fields(con)
 
 
 QUIRKY = {
@@ -73,9 +77,9 @@ def test_real_releases_load_exactly_as_the_python_reader_loads_them(tmp_path):
     releases = real_releases()
     packages = [write_package(tmp_path, "a.json", {"releases": releases[:5]}),
                 write_package(tmp_path, "b.json", {"releases": releases[3:]})]
-    loaded, counts = file_path(packages)
-    assert (loaded, counts) == python_path(packages)
-    assert len(loaded) == len(releases) and counts[1][1] == len(releases) - 5
+    loaded, counts, typed = file_path(packages)
+    assert (loaded, counts, typed) == python_path(packages)
+    assert len(loaded) == len(typed) == len(releases) and counts[1][1] == len(releases) - 5
 
 
 def test_one_release_is_stored_once_within_a_file_across_files_and_across_loads(tmp_path):
