@@ -1,43 +1,30 @@
 -- One row per classification stated in a release: tender.classification, tender.additionalClassifications,
--- and each tender item's classification and additionalClassifications.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid', 'release_id']) }}
+-- and each tender item's classification and additionalClassifications (raw.ocds_release_fields.tender).
+{{ config(materialized='view') }}
 
-with releases as (
-    -- The tender is taken out once, so that the four lookups below parse it rather than the whole release.
-    select source, ocid, release_id, loaded_at, {{ json_value('release_json', '$.tender') }} as tender
-    from {{ source('raw', 'ocds_releases') }}
-    {% if is_incremental() %}
-    where loaded_at > {{ ocds_compiled_up_to('loaded_at') }}
-    {% endif %}
-),
-
-stated as (
+with stated as (
     select
-        source,
-        ocid,
-        release_id,
-        loaded_at,
+        r.source,
+        r.ocid,
+        r.release_id,
+        r.loaded_at,
         unnest(list_concat(
-            [{{ json_value('tender', '$.classification') }}],
-            coalesce({{ json_value('tender', '$.additionalClassifications[*]') }}, []),
-            coalesce({{ json_value('tender', '$.items[*].classification') }}, []),
-            coalesce({{ json_value('tender', '$.items[*].additionalClassifications[*]') }}, [])
+            [f.tender.classification],
+            coalesce(f.tender.additionalClassifications, []),
+            coalesce(list_transform(f.tender.items, lambda i: i.classification), []),
+            coalesce(flatten(list_transform(f.tender.items, lambda i: i.additionalClassifications)), [])
         )) as classification
-    from releases
-),
-
-extracted as (
-    select *, {{ json_texts('classification', ['$.scheme', '$.id']) }} as texts
-    from stated
-    where classification is not null
+    from {{ source('raw', 'ocds_releases') }} as r
+    inner join {{ source('raw_ocds', 'ocds_release_fields') }} as f
+        on f.source = r.source and f.ocid = r.ocid and f.release_id = r.release_id
 )
 
 select
     source,
     ocid,
     release_id,
-    upper(trim(texts[1])) as scheme,
-    trim(texts[2]) as code,
+    upper(trim(classification.scheme)) as scheme,
+    trim(classification.id) as code,
     loaded_at
-from extracted
-where texts[2] is not null
+from stated
+where classification.id is not null

@@ -1,34 +1,20 @@
--- One row per party stated in a release. Both the current (details.scale / details.vcse) and the older
--- Contracts Finder (sme / vco booleans) scale fields are exposed; intermediate models apply the rules.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid', 'release_id']) }}
+-- One row per party stated in a release (raw.ocds_release_fields.parties), typed and renamed. Both the
+-- current (details.scale / details.vcse) and the older Contracts Finder (sme / vco booleans) scale fields
+-- are exposed; intermediate models apply the rules.
+{{ config(materialized='view') }}
 
-with releases as (
+with parties as (
     select
-        source,
-        ocid,
-        release_id,
-        release_date,
-        loaded_at,
-        {{ json_value('release_json', '$.parties[*]') }} as parties
-    from {{ source('raw', 'ocds_releases') }}
-    {% if is_incremental() %}
-    where loaded_at > {{ ocds_compiled_up_to('loaded_at') }}
-    {% endif %}
-),
-
-parties as (
-    select
-        source,
-        ocid,
-        release_id,
-        release_date,
-        loaded_at,
-        party,
-        {{ json_texts('party', ['$.id', '$.name', '$.address.streetAddress', '$.address.postalCode',
-                                '$.address.countryName', '$.details.scale', '$.details.vcse', '$.details.sme',
-                                '$.sme', '$.details.vco', '$.vco', '$.identifier.scheme', '$.identifier.id']) }} as texts,
-        {{ json_values('party', ['$.roles', '$.additionalIdentifiers']) }} as arrays
-    from (select *, unnest(parties) as party from releases where len(parties) > 0)
+        r.source,
+        r.ocid,
+        r.release_id,
+        r.release_date,
+        r.loaded_at,
+        unnest(f.parties) as party
+    from {{ source('raw', 'ocds_releases') }} as r
+    inner join {{ source('raw_ocds', 'ocds_release_fields') }} as f
+        on f.source = r.source and f.ocid = r.ocid and f.release_id = r.release_id
+    where len(f.parties) > 0
 )
 
 select
@@ -36,20 +22,18 @@ select
     ocid,
     release_id,
     release_date,
-    texts[1] as party_id,
-    texts[2] as party_name,
-    coalesce({{ json_array_as('arrays[1]', '["VARCHAR"]') }}, []) as roles,
-    texts[3] as street_address,
-    texts[4] as postal_code,
-    texts[5] as country_name,
-    lower(texts[6]) as details_scale,
-    try_cast(texts[7] as boolean) as details_vcse,
-    try_cast(coalesce(texts[8], texts[9]) as boolean) as legacy_sme,
-    try_cast(coalesce(texts[10], texts[11]) as boolean) as legacy_vco,
-    upper(texts[12]) as identifier_scheme,
-    texts[13] as identifier_id,
-    coalesce(
-        {{ json_array_as('arrays[2]', '[{"scheme": "VARCHAR", "id": "VARCHAR"}]') }}, []
-    ) as additional_identifiers,
+    party.id as party_id,
+    party.name as party_name,
+    coalesce(party.roles, []) as roles,
+    party.address.streetAddress as street_address,
+    party.address.postalCode as postal_code,
+    party.address.countryName as country_name,
+    lower(party.details.scale) as details_scale,
+    try_cast(party.details.vcse as boolean) as details_vcse,
+    try_cast(coalesce(party.details.sme, party.sme) as boolean) as legacy_sme,
+    try_cast(coalesce(party.details.vco, party.vco) as boolean) as legacy_vco,
+    upper(party.identifier.scheme) as identifier_scheme,
+    party.identifier.id as identifier_id,
+    coalesce(party.additionalIdentifiers, []) as additional_identifiers,
     loaded_at
 from parties

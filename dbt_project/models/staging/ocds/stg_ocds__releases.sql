@@ -1,33 +1,22 @@
--- One row per OCDS release, release-level fields extracted from the JSON. The JSON is read only here
--- and in the other stg_ocds__ models (through the json macros), once per release: these are tables that
--- only ever take the releases loaded since their last build.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid', 'release_id']) }}
-
-with releases as (
-    select
-        *,
-        {{ json_texts('release_json', ['$.title', '$.tender.title', '$.tender.description',
-                                       '$.tender.classification.scheme', '$.tender.classification.id',
-                                       '$.buyer.id', '$.buyer.name']) }} as texts
-    from {{ source('raw', 'ocds_releases') }}
-    {% if is_incremental() %}
-    where loaded_at > {{ ocds_compiled_up_to('loaded_at') }}
-    {% endif %}
-)
+-- One row per OCDS release: its key and load columns, and the release-level fields the loader read from
+-- its JSON into raw.ocds_release_fields (flows/raw/ocds_releases.py), renamed.
+{{ config(materialized='view') }}
 
 select
-    source,
-    ocid,
-    release_id,
-    release_date,
-    tags,
-    texts[1] as release_title,
-    texts[2] as tender_title,
-    texts[3] as tender_description,
-    texts[4] as tender_cpv_scheme,
-    texts[5] as tender_cpv_code,
-    texts[6] as buyer_id,
-    texts[7] as buyer_name,
-    landing_file,
-    loaded_at
-from releases
+    r.source,
+    r.ocid,
+    r.release_id,
+    r.release_date,
+    r.tags,
+    f.title as release_title,
+    f.tender.title as tender_title,
+    f.tender.description as tender_description,
+    f.tender.classification.scheme as tender_cpv_scheme,
+    f.tender.classification.id as tender_cpv_code,
+    f.buyer.id as buyer_id,
+    f.buyer.name as buyer_name,
+    r.landing_file,
+    r.loaded_at
+from {{ source('raw', 'ocds_releases') }} as r
+inner join {{ source('raw_ocds', 'ocds_release_fields') }} as f
+    on f.source = r.source and f.ocid = r.ocid and f.release_id = r.release_id
