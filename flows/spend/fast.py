@@ -280,13 +280,22 @@ def _offset_after_lines(text: str, lines: int) -> int:
     return len(text)
 
 
-def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms, file_no: int = 0) -> BulkFile | None:
-    """Add one CSV file's ordinary payment lines to the temp table spend_bulk_payments under `file_no`;
-    None (nothing added) to use parse_file instead.
+@dataclass(frozen=True)
+class PreparedCsv:
+    """A CSV file's layout and data lines, found in Python (no database needed), ready for DuckDB."""
 
-    The returned BulkFile's `parsed` holds the lines Python read (rejects, skips and payments whose
-    amount SQL left alone). Nothing is added when this raises.
-    """
+    reader: RowReader
+    encoding: str
+    header_row: int
+    first_line: int  # line number in the file of the first data line
+    utf8: bytes  # the data lines, UTF-8
+    lines: int
+    width: int
+    exact_trim: bool
+
+
+def prepare_bulk(body: bytes, synonyms: Synonyms) -> PreparedCsv | None:
+    """The part of the bulk path that reads only the bytes; None when the file must go through parse_file."""
     if len(body) < MIN_BULK_BYTES or sniff_kind(body) != "csv":
         return None
     text, encoding = decode(body)
@@ -297,7 +306,6 @@ def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms, 
     layout = find_layout(head, synonyms)
     if layout.missing() or layout.first_data_index >= len(head.rows):
         return None
-    reader = RowReader(head, layout)
     data_start_line = ends[layout.first_data_index - 1]  # lines before the first data line
     offset = _offset_after_lines(text, data_start_line)
     data = text[offset:]
@@ -317,16 +325,34 @@ def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms, 
     if (b"\n\n" in utf8 or utf8[:1] in (b"\r", b"\n") or returns not in (0, line_ends)
             or (returns and b"\n\r\n" in utf8)):
         return None
-    lines = line_ends + (not utf8.endswith(b"\n"))
     width = max(len(cells) for _, cells in head.rows)
     if width == 0:
         return None
+    return PreparedCsv(
+        reader=RowReader(head, layout), encoding=encoding, header_row=head.rows[layout.header_rows[-1]][0],
+        first_line=data_start_line + 1, utf8=utf8, lines=line_ends + (not utf8.endswith(b"\n")), width=width,
+        exact_trim=any(char in data for char in _OTHER_WHITESPACE),
+    )
 
-    exact_trim = any(char in data for char in _OTHER_WHITESPACE)
+
+def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms, file_no: int = 0) -> BulkFile | None:
+    """prepare_bulk, then stage_prepared."""
+    prepared = prepare_bulk(body, synonyms)
+    return None if prepared is None else stage_prepared(con, prepared, file_no)
+
+
+def stage_prepared(con: duckdb.DuckDBPyConnection, prepared: PreparedCsv, file_no: int) -> BulkFile | None:
+    """Add a prepared file's ordinary payment lines to the temp table spend_bulk_payments under `file_no`;
+    None (nothing added) to use parse_file instead.
+
+    The returned BulkFile's `parsed` holds the lines Python read (rejects, skips and payments whose
+    amount SQL left alone). Nothing is added when this raises.
+    """
+    reader, width, exact_trim = prepared.reader, prepared.width, prepared.exact_trim
     handle, path = tempfile.mkstemp(prefix="spend-bulk-", suffix=".csv")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(utf8)
+            out.write(prepared.utf8)
         con.execute(_lines_sql(reader, width, exact_trim), {"path": path})
     except duckdb.Error:
         return None
@@ -335,13 +361,13 @@ def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms, 
     try:
         _stage_maps(con, value_maps(reader), width)
         total, leftover_list = con.execute(_leftovers_sql(reader, width)).fetchone()
-        if total != lines:
+        if total != prepared.lines:
             return None
 
-        first_line = data_start_line + 1
-        parsed = ParsedFile(kind="csv", encoding=encoding, sheet=None, header_row=head.rows[layout.header_rows[-1]][0])
+        first_line = prepared.first_line
+        parsed = ParsedFile(kind="csv", encoding=prepared.encoding, sheet=None, header_row=prepared.header_row)
         if leftover_list:
-            texts = utf8.split(b"\n")
+            texts = prepared.utf8.split(b"\n")
             for index in sorted(leftover_list):
                 cells = next(csv.reader([texts[index].decode("utf-8").removesuffix("\r")]), [])
                 reader.read(first_line + index, cells, parsed)
@@ -353,9 +379,9 @@ def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms, 
     finally:
         con.execute("DROP TABLE IF EXISTS spend_bulk_maps")
         con.execute("DROP TABLE IF EXISTS spend_bulk_lines")
-    if loaded + parsed.rows_read != lines:
+    if loaded + parsed.rows_read != prepared.lines:
         discard_staged(con, file_no)
-        raise AssertionError(f"bulk spend path lost lines: {loaded} + {parsed.rows_read} != {lines}")
+        raise AssertionError(f"bulk spend path lost lines: {loaded} + {parsed.rows_read} != {prepared.lines}")
     return BulkFile(parsed=parsed, loaded=loaded, first_line=first_line, file_no=file_no)
 
 

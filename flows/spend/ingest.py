@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
@@ -15,7 +16,7 @@ import requests
 from flows.config import Settings
 from flows.http import Fetched, FetchError, RetryPolicy, safe_url
 from flows.landing import LandedFile, land
-from flows.spend.fast import drop_staged, stage_bulk
+from flows.spend.fast import PreparedCsv, drop_staged, prepare_bulk, stage_prepared
 from flows.spend.fetch import DEFAULT_MAX_BYTES, FeedError, fetch_feed, local_signature
 from flows.spend.layout import LayoutError, Synonyms, load_synonyms, sniff_kind
 from flows.spend.load import (
@@ -23,7 +24,7 @@ from flows.spend.load import (
     previous_versions, replace_feed_rows,
 )
 from flows.spend.registry import Feed
-from flows.spend.rows import parse_file
+from flows.spend.rows import ParsedFile, parse_file
 
 SOURCE_ID = "local_spend"
 # Payment lines staged before a commit: two of DuckDB's 122,880-row groups, which it then writes compressed
@@ -143,36 +144,53 @@ def ingest_feeds(
     previous = previous_versions(con, feeds)
     batch = _Batch()
     results = []
-    try:
-        for feed in feeds:
-            key = (feed.publisher_id, feed.url)
-            if batch.holds(*key):  # the same feed twice: its earlier outcome must be committed first
-                _commit(con, batch)
-                previous = {**previous, **previous_versions(con, [feed])}
-            try:
-                result = _ingest(con, settings, feed, previous.get(key), synonyms, batch, session, max_bytes)
-            except FetchError as exc:
-                if raise_errors:
+
+    def read(feed: Feed) -> _Read:
+        return _read(settings, feed, previous.get((feed.publisher_id, feed.url)), synonyms, session, max_bytes)
+
+    # One thread reads, hashes and lays out the next file (Python, holding the GIL) while DuckDB loads this
+    # one (native code, without it): on two cores the two halves overlap.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spend-read") as reader:
+        try:
+            upcoming = reader.submit(read, feeds[0]) if feeds else None
+            for index, feed in enumerate(feeds):
+                key = (feed.publisher_id, feed.url)
+                current = upcoming
+                upcoming = reader.submit(read, feeds[index + 1]) if index + 1 < len(feeds) else None
+                try:
+                    if batch.holds(*key):  # the same feed twice: its earlier outcome must be committed first
+                        current.result()
+                        _commit(con, batch)
+                        previous = {**previous, **previous_versions(con, [feed])}
+                        found = read(feed)
+                    else:
+                        found = current.result()
+                    result = _ingest(con, settings, feed, previous.get(key), synonyms, batch, found)
+                except FetchError as exc:
+                    if raise_errors:
+                        _commit(con, batch)
+                        raise
+                    result = FileResult(feed.publisher_id, feed.url, "fetch_failed", str(exc), None, None, 0, 0, 0, 0)
+                except Exception as exc:
+                    if raise_errors or batch.broken:
+                        _commit(con, batch)
+                        raise
+                    log.exception("%s %s: unexpected error", feed.publisher_id, safe_url(feed.url))
+                    result = batch.record(LedgerRow(
+                        publisher_id=feed.publisher_id, url=feed.url, status="failed",
+                        message=f"unexpected error: {type(exc).__name__}: {exc}",
+                        ingested_at=datetime.now(timezone.utc)))
+                results.append(result)
+                if on_result is not None:
+                    on_result(feed, result)
+                if batch.rows >= batch_rows:
                     _commit(con, batch)
-                    raise
-                result = FileResult(feed.publisher_id, feed.url, "fetch_failed", str(exc), None, None, 0, 0, 0, 0)
-            except Exception as exc:
-                if raise_errors or batch.broken:
-                    _commit(con, batch)
-                    raise
-                log.exception("%s %s: unexpected error", feed.publisher_id, safe_url(feed.url))
-                result = batch.record(LedgerRow(
-                    publisher_id=feed.publisher_id, url=feed.url, status="failed",
-                    message=f"unexpected error: {type(exc).__name__}: {exc}", ingested_at=datetime.now(timezone.utc)))
-            results.append(result)
-            if on_result is not None:
-                on_result(feed, result)
-            if batch.rows >= batch_rows:
-                _commit(con, batch)
-        _commit(con, batch)
-    except BaseException:
-        drop_staged(con)
-        raise
+            _commit(con, batch)
+        except BaseException:
+            if upcoming is not None:
+                upcoming.cancel()
+            drop_staged(con)
+            raise
     return results
 
 
@@ -209,25 +227,25 @@ def ingest_feed(
     return result
 
 
-def _ingest(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    feed: Feed,
-    previous: PreviousVersion | None,
-    synonyms: Synonyms,
-    batch: _Batch,
-    session: requests.Session | None,
-    max_bytes: int,
-) -> FileResult:
-    """One feed: its outcome joins `batch` (a loaded file version staged, any other outcome as a ledger row)."""
-    started = datetime.now(timezone.utc)
-    base = {"publisher_id": feed.publisher_id, "url": feed.url, "ingested_at": started}
+@dataclass
+class _Read:
+    """What was found for one feed before any database work (in the reading thread)."""
+
+    signature: str | None  # of a local file, taken before reading it
+    unchanged: bool = False  # the same local file as the loaded version: not read
+    fetched: Fetched | None = None
+    error: Exception | None = None  # FetchError or FeedError from fetch_feed
+    prepared: PreparedCsv | None = None  # for the bulk path
+    parsed: ParsedFile | None = None  # read by parse_file when the bulk path does not take the file
+    layout_error: LayoutError | None = None
+
+
+def _read(settings: Settings, feed: Feed, previous: PreviousVersion | None, synonyms: Synonyms,
+          session: requests.Session | None, max_bytes: int) -> _Read:
     signature = local_signature(feed)
-    if signature is not None and previous is not None and previous.status == "loaded" \
-            and previous.local_stat == signature:
-        return batch.record(LedgerRow(
-            status="unchanged", message="same size, times and inode as the loaded local file (not read again)",
-            source_file=previous.source_file, file_sha256=previous.file_sha256, local_stat=signature, **base))
+    loaded = previous if previous is not None and previous.status == "loaded" else None
+    if signature is not None and loaded is not None and loaded.local_stat == signature:
+        return _Read(signature, unchanged=True)
     try:
         fetched = fetch_feed(
             feed,
@@ -237,11 +255,48 @@ def _ingest(
             last_modified=previous.last_modified if previous else None,
             max_bytes=max_bytes,
         )
-    except FetchError as exc:
-        insert_ledger(con, LedgerRow(status="fetch_failed", message=str(exc), **base))
-        raise
-    except FeedError as exc:
-        return batch.record(LedgerRow(status="failed", message=str(exc), **base))
+    except (FetchError, FeedError) as exc:
+        return _Read(signature, error=exc)
+    found = _Read(signature, fetched=fetched)
+    if fetched.status != 304 and (loaded is None or loaded.file_sha256 != fetched.sha256):
+        _parse(found, fetched.body, feed, synonyms)
+    return found
+
+
+def _parse(found: _Read, body: bytes, feed: Feed, synonyms: Synonyms) -> None:
+    """Ordinary lines of a CSV file are parsed in bulk by DuckDB (prepared here); everything else row by
+    row in Python."""
+    found.prepared = prepare_bulk(body, synonyms)
+    if found.prepared is None:
+        try:
+            found.parsed = parse_file(body, safe_url(feed.url), synonyms)
+        except LayoutError as exc:
+            found.layout_error = exc
+
+
+def _ingest(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    feed: Feed,
+    previous: PreviousVersion | None,
+    synonyms: Synonyms,
+    batch: _Batch,
+    found: _Read,
+) -> FileResult:
+    """One feed: its outcome joins `batch` (a loaded file version staged, any other outcome as a ledger row)."""
+    started = datetime.now(timezone.utc)
+    base = {"publisher_id": feed.publisher_id, "url": feed.url, "ingested_at": started}
+    signature = found.signature
+    if found.unchanged:
+        return batch.record(LedgerRow(
+            status="unchanged", message="same size, times and inode as the loaded local file (not read again)",
+            source_file=previous.source_file, file_sha256=previous.file_sha256, local_stat=signature, **base))
+    if isinstance(found.error, FetchError):
+        insert_ledger(con, LedgerRow(status="fetch_failed", message=str(found.error), **base))
+        raise found.error
+    if found.error is not None:
+        return batch.record(LedgerRow(status="failed", message=str(found.error), **base))
+    fetched = found.fetched
 
     not_modified = fetched.status == 304
     kept = previous if previous is not None and not_modified else None
@@ -268,6 +323,7 @@ def _ingest(
         except OSError as exc:
             return record("failed", f"server answered 304 but the landed copy {source_file} cannot be read "
                                     f"({exc.strerror or exc})")
+        _parse(found, body, feed, synonyms)
     else:
         sha = fetched.sha256
         if previous is not None and previous.status == "loaded" and previous.file_sha256 == sha:
@@ -287,13 +343,18 @@ def _ingest(
         return record("unchanged", f"same SHA-256 as the version loaded from {safe_url(other_url)}",
                       source_file=source_file, file_sha256=sha)
 
-    # Ordinary lines of a CSV file are parsed in bulk by DuckDB; everything else row by row in Python.
     file_no = batch.next_file_no()
-    bulk = stage_bulk(con, body, synonyms, file_no)
-    try:
-        parsed = bulk.parsed if bulk is not None else parse_file(body, safe_url(feed.url), synonyms)
-    except LayoutError as exc:
-        return record("rejected", str(exc), source_file=source_file, file_sha256=sha)
+    bulk = stage_prepared(con, found.prepared, file_no) if found.prepared is not None else None
+    parsed, layout_error = found.parsed, found.layout_error
+    if bulk is not None:
+        parsed = bulk.parsed
+    elif found.prepared is not None:  # DuckDB's reader declined what Python prepared
+        try:
+            parsed = parse_file(body, safe_url(feed.url), synonyms)
+        except LayoutError as exc:
+            layout_error = exc
+    if layout_error is not None:
+        return record("rejected", str(layout_error), source_file=source_file, file_sha256=sha)
     ledger = LedgerRow(
         status="loaded",
         message=None,
