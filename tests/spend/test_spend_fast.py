@@ -174,3 +174,39 @@ def test_two_supplier_reference_columns_read_as_python_reads_them(bulk_always):
     bulk, staged = _bulk_result(body)
     assert bulk is not None and not bulk.parsed.payments
     assert sorted(tuple(row) for row in staged) == _payment_tuples(python.payments)
+
+
+line_cells = st.one_of(
+    st.sampled_from(["", " ", "Acme Ltd", "Café Élan", "REDACTED", "1,234.50", "(12.00)", "31/02/2025", "Total",
+                     '"quoted, comma"', '"line\nbreak"', '"cr\rinside"', "x\x00y", "\u00a0nbsp\u00a0", "€5"]),
+    st.text(alphabet="ab1,.£-/ \"", max_size=6),
+)
+
+
+@hypothesis_settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(line_cells, min_size=0, max_size=5), min_size=1, max_size=25),
+       st.sampled_from(["\n", "\r\n", "\r"]), st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+       st.booleans(), st.booleans())
+def test_bulk_path_takes_a_file_only_when_it_reads_it_as_python_does(rows, ending, encoding, title, trailing):
+    """Any mix of line endings, blank lines, quoted breaks, NULs and encodings: the line-break checks
+    (run over the UTF-8 bytes) decline what they cannot number exactly, and what they take ends as in Python."""
+    lines = (["Spend report"] if title else []) + ["Date,Supplier Name,Amount,Expense Type"]
+    lines += [",".join(["01/04/2025", *cells]) if cells else "" for cells in rows]
+    try:
+        body = (ending.join(lines) + (ending if trailing else "")).encode(encoding)
+    except UnicodeEncodeError:
+        return
+    previous, fast.MIN_BULK_BYTES = fast.MIN_BULK_BYTES, 0
+    try:
+        bulk, staged = _bulk_result(body)
+    finally:
+        fast.MIN_BULK_BYTES = previous
+    if bulk is None:
+        return
+    python = parse_file(body, "lines.csv", SYNONYMS)
+    assert sorted([tuple(row) for row in staged] + _payment_tuples(bulk.parsed.payments)) == \
+        _payment_tuples(python.payments)
+    assert [(r.source_row, r.reason, r.raw_row) for r in bulk.parsed.rejects] == \
+        [(r.source_row, r.reason, r.raw_row) for r in python.rejects]
+    assert (bulk.parsed.skipped_blank, bulk.parsed.skipped_total, bulk.parsed.skipped_header) == \
+        (python.skipped_blank, python.skipped_total, python.skipped_header)
