@@ -2,29 +2,37 @@
 
 GX 1.x cannot run expectations on DuckDB through SQLAlchemy (every expectation fails with
 IndexError upstream), so the data reaches GX as pandas DataFrames through one pandas data source
-with whole-dataframe batch definitions:
+with whole-dataframe batch definitions. Each table has two checkpoints:
 
-- schema suites see the table's zero-row frame;
-- row suites see the table streamed out of DuckDB in chunks of `chunk_rows` rows, holding only the
-  columns the expectations use, so peak memory is bounded by the chunk, not the table (3.7 GB peak
-  validating 10M payments and 10M fact rows in full, in chunks of 250k);
-- check suites see one row of violation counts that DuckDB computed (under its own memory limit)
+- `<table>.rows` validates the suites `<table>.schema` (the contract's columns) and `<table>.rows`
+  (row expectations) on the rows that could fail a row expectation, with all the table's columns.
+  DuckDB picks those rows with one scan (`expectations/candidates.py`: for each declared expectation a
+  condition true for every row GX would count as unexpected, e.g. `amount_gbp` outside its bounds, a
+  `company_number` not matching its pattern) - usually none. GX then evaluates the real expectations on
+  them, so its unexpected counts and sample values are exact: rows outside the selection pass every row
+  expectation, and each row expectation counts rows one at a time. Counting the violations in SQL and
+  letting GX check a one-row frame of counts (as the whole-table checks do) was the other way; it would
+  show GX a stand-in expectation instead of the declared one, and GX would never see an unexpected value.
+  The selection is streamed in frames of about `chunk_rows` rows, so a table broken everywhere is
+  still validated in bounded memory.
+- `<table>.checks` sees one row of violation counts that DuckDB computed (under its own memory limit)
   for every whole-table check, plus the table's row count for the drift check.
 
-Row expectations are facts about single rows, so after a passing validation the next one evaluates them
-only on the rows each suite's `changed_since` condition selects - the rows loaded or rebuilt since that
+Row expectations are facts about single rows, so after a passing validation the next one looks only at
+the rows each suite's `changed_since` condition selects - the rows loaded or rebuilt since that
 validation started - which is what keeps a nightly validation proportional to the night's new data.
-Every row is evaluated again when there is no earlier passing validation under the same suites
-(`expectations/suites.py` changed); a full dbt rebuild marks every fct_payments row as attributed anew.
-Whole-table checks that a changed row alone can break (keys unique, a release's JSON matching its keys)
-look at the changed rows the same way (`SqlCheck.changed_sql`); the others, the schema and the drift
-check always read the whole table.
+Every row is looked at again when there is no earlier passing validation under the same suites
+(`expectations/suites.py` or `expectations/candidates.py` changed); a full dbt rebuild marks every
+fct_payments row as attributed anew. Whole-table checks that a changed row alone can break (keys unique,
+a release's JSON matching its keys) look at the changed rows the same way (`SqlCheck.changed_sql`); the
+others, the schema and the drift check always read the whole table.
 
-Each (table, suite) pair is a GX Checkpoint, because a checkpoint run takes one set of batch
-parameters (one DataFrame) for all its validation definitions. All checkpoints of one validation
-share a GX run name, every result is stored by GX under `$PROCUREMENT_HOME/gx/uncommitted/validations/`,
-and Data Docs are rebuilt once at the end. Row counts of a passing validation go to
-`ops.validation_row_counts`, the baseline of the next run's drift check.
+GX objects (data assets, suites, validation definitions, checkpoints) are written only when the suites
+changed (a digest of them is kept beside the GX project): re-registering them rewrote some hundred JSON
+and YAML files on every run. All checkpoints of one validation share a GX run name, every result is
+stored by GX under `$PROCUREMENT_HOME/gx/uncommitted/validations/`, and Data Docs are rendered once at
+the end, for this run's results (and the suites' pages when they changed). Row counts of a passing
+validation go to `ops.validation_row_counts`, the baseline of the next run's drift check.
 """
 
 from __future__ import annotations
@@ -35,33 +43,40 @@ import json
 import math
 import re
 import shutil
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import duckdb
 import great_expectations as gx
+import great_expectations.expectations as gxe
 import pandas as pd
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
-from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
-import great_expectations.expectations as gxe
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
 
+from expectations.candidates import DATETIME_TYPES, candidates, pandas_value, quote
 from expectations.suites import SUITES, SqlCheck, TableSuite
 from flows.config import Settings
 
 DATA_SOURCE = "procurement_duckdb"
-# 10M payments and 10M facts validated in full: 158 s and 3.7 GB peak RSS with these, 227 s and 5.1 GB
-# with chunks of 500k and 2 GB (benchmarks/README.md).
-DEFAULT_CHUNK_ROWS = 250_000
+# Rows handed to GX at once when many rows could fail (a table broken everywhere); GX's pandas
+# evaluation held ~3.7 GB for 250k rows of the needed columns, and these frames carry every column.
+DEFAULT_CHUNK_ROWS = 100_000
 DUCKDB_MEMORY_LIMIT = "1GB"
 EARLIEST_PLAUSIBLE_DATE = datetime(2000, 1, 1)
 _DUCKDB_VECTOR = 2048  # rows per DuckDB vector; fetch_df_chunk counts in vectors
 _SAMPLE_ROWS = 5
 KEEP_RUNS = 30  # validation runs whose GX results and Data Docs pages are kept
 
-SUITES_FILE = Path(__file__).resolve().parent.parent / "expectations" / "suites.py"
+EXPECTATIONS = Path(__file__).resolve().parent.parent / "expectations"
+# What a passing validation vouched for: the suites and the selection of rows that could fail them.
+SUITES_FILES = (EXPECTATIONS / "suites.py", EXPECTATIONS / "candidates.py")
 STATE_DDL = """
 CREATE TABLE IF NOT EXISTS ops.validation_state (
     run_id       VARCHAR NOT NULL,
@@ -107,7 +122,9 @@ class ValidationReport:
     skipped_tables: list[str] = field(default_factory=list)  # optional tables that do not exist
     # Row expectations saw only rows changed since this time (the last passing validation); None: all rows.
     rows_changed_since: datetime | None = None
-    rows_checked: dict[str, int] = field(default_factory=dict)  # table -> rows the row expectations saw
+    rows_checked: dict[str, int] = field(default_factory=dict)  # table -> rows the row expectations covered
+    # table -> rows of those that DuckDB found could fail a row expectation, which GX evaluated
+    rows_to_gx: dict[str, int] = field(default_factory=dict)
 
     @property
     def failed_expectations(self) -> list[str]:
@@ -182,27 +199,67 @@ def _suite_expectations(suite: TableSuite) -> dict[str, list[gxe.Expectation]]:
     return {"schema": schema, "rows": rows, "checks": checks}
 
 
-def _register(context, suites: Sequence[TableSuite]) -> dict[tuple[str, str], Any]:
-    """Add or update data assets, suites, validation definitions and checkpoints; return the checkpoints."""
-    source = context.data_sources.add_or_update_pandas(DATA_SOURCE)
-    existing_assets = {a.name: a for a in source.assets}
-    checkpoints = {}
+def _checkpoint_plan(suites: Sequence[TableSuite]) -> dict[tuple[str, str], list[tuple[str, list[gxe.Expectation]]]]:
+    """(table, checkpoint kind) -> the (GX suite name, expectations) its checkpoint validates, in order.
+
+    The schema and row suites share a checkpoint: both look at the same frame (the rows that could
+    fail, with every column of the table)."""
+    plan = {}
     for suite in suites:
-        asset = existing_assets.get(suite.table) or source.add_dataframe_asset(suite.table)
-        existing_batches = {b.name: b for b in asset.batch_definitions}
-        for kind, expectations in _suite_expectations(suite).items():
-            if not expectations:
-                continue
-            name = f"{suite.table}.{kind}"
-            batch = existing_batches.get(kind) or asset.add_batch_definition_whole_dataframe(kind)
+        kinds = _suite_expectations(suite)
+        plan[(suite.table, "rows")] = [(f"{suite.table}.{k}", kinds[k]) for k in ("schema", "rows") if kinds[k]]
+        if kinds["checks"]:
+            plan[(suite.table, "checks")] = [(f"{suite.table}.checks", kinds["checks"])]
+    return plan
+
+
+def _plan_digest(plan: dict[tuple[str, str], list[tuple[str, list[gxe.Expectation]]]]) -> str:
+    declared = [
+        [list(key), [[name, [e.configuration.to_json_dict() for e in expectations]] for name, expectations in defs]]
+        for key, defs in plan.items()
+    ]
+    return hashlib.sha256(json.dumps([gx.__version__, declared], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _checkpoints(settings: Settings, context, suites: Sequence[TableSuite]) -> tuple[dict[tuple[str, str], Any], bool]:
+    """The checkpoints of `suites`, keyed (table, kind), and whether they were (re-)registered now.
+
+    Registering rewrites every suite, validation definition and checkpoint file and the project YAML
+    once per data asset; it is done only when the declared suites differ from the last registration
+    (or a stored object is missing)."""
+    plan = _checkpoint_plan(suites)
+    digest = _plan_digest(plan)
+    marker = gx_root(settings) / "uncommitted" / "registered_suites.sha256"
+    if marker.exists() and marker.read_text() == digest:
+        try:
+            return {key: context.checkpoints.get(f"{key[0]}.{key[1]}") for key in plan}, False
+        except gx.exceptions.DataContextError:
+            pass
+    try:
+        source = context.data_sources.get(DATA_SOURCE)
+    except KeyError:
+        source = context.data_sources.add_pandas(DATA_SOURCE)
+    checkpoints = {}
+    for (table, kind), defs in plan.items():
+        # get_asset binds the asset to this data source (and context); `source.assets` does not.
+        asset = source.get_asset(table) if table in source.get_asset_names() else source.add_dataframe_asset(table)
+        batch = (
+            asset.get_batch_definition(kind)
+            if kind in {b.name for b in asset.batch_definitions}
+            else asset.add_batch_definition_whole_dataframe(kind)
+        )
+        definitions = []
+        for name, expectations in defs:
             gx_suite = context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=expectations))
-            definition = context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(name=name, data=batch, suite=gx_suite)
+            definitions.append(
+                context.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=batch, suite=gx_suite))
             )
-            checkpoints[(suite.table, kind)] = context.checkpoints.add_or_update(
-                gx.Checkpoint(name=name, validation_definitions=[definition], result_format="SUMMARY")
-            )
-    return checkpoints
+        checkpoints[(table, kind)] = context.checkpoints.add_or_update(
+            gx.Checkpoint(name=f"{table}.{kind}", validation_definitions=definitions, result_format="SUMMARY")
+        )
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(digest)
+    return checkpoints, True
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -213,41 +270,6 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
         [schema, name],
     ).fetchall()
     return dict(rows)
-
-
-def _condition_columns(condition: Any) -> set[str]:
-    if condition is None:
-        return set()
-    if hasattr(condition, "conditions"):
-        return set().union(*(_condition_columns(c) for c in condition.conditions))
-    return {condition.column.name}
-
-
-def _needed_columns(suite: TableSuite, present: dict[str, str]) -> list[str]:
-    """Only the columns the row expectations read (or filter on) leave DuckDB."""
-    needed = set()
-    for e in suite.rows:
-        if getattr(e, "column", None):
-            needed.add(e.column)
-        needed |= _condition_columns(getattr(e, "row_condition", None))
-    return [c for c in present if c in needed]
-
-
-_DATETIME_TYPES = {"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE"}
-
-
-def _select_item(column: str, data_type: str) -> str:
-    """Dates and times leave DuckDB as naive UTC timestamps inside pandas' nanosecond range.
-
-    GX compares a datetime64[ns] column with the date window vectorised, but any other datetime
-    column one Python call per row (a minute per few million rows). A value outside 1678-2261
-    cannot be a datetime64[ns]; it is clamped to that edge, which still fails the window check.
-    """
-    quoted = '"' + column.replace('"', '""') + '"'
-    if data_type not in _DATETIME_TYPES:
-        return quoted
-    utc = f"timezone('UTC', {quoted})" if data_type == "TIMESTAMP WITH TIME ZONE" else f"CAST({quoted} AS TIMESTAMP)"
-    return f"least(greatest({utc}, TIMESTAMP '1678-01-01'), TIMESTAMP '2261-12-31') AS {quoted}"
 
 
 def _changed_rows(con: duckdb.DuckDBPyConnection, suite: TableSuite, since: datetime | None) -> str | None:
@@ -265,25 +287,39 @@ def _changed_rows(con: duckdb.DuckDBPyConnection, suite: TableSuite, since: date
 
 
 def _chunks(
-    con: duckdb.DuckDBPyConnection, rows: str, columns: dict[str, str], chunk_rows: int, params: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, rows: str, condition: str, columns: dict[str, str], chunk_rows: int,
+    params: dict[str, Any],
 ) -> Iterator[pd.DataFrame]:
-    """`rows` (a table or a query binding `params`) as DataFrames of at most about chunk_rows rows; at
-    least one frame, even if empty."""
-    select = ", ".join(_select_item(c, t) for c, t in columns.items())
-    datetimes = [c for c, t in columns.items() if t in _DATETIME_TYPES]
-    con.execute(f"SELECT {select} FROM {rows}", params)
-    vectors = max(1, math.ceil(chunk_rows / _DUCKDB_VECTOR))
-    first = True
+    """The rows of `rows` (a table or a query binding `params`) meeting `condition`, every column as
+    GX receives it, as DataFrames of chunk_rows to chunk_rows + 2047 rows (the last one fewer); at least
+    one frame, even if empty.
+
+    A filtered scan returns a few rows per DuckDB vector, so vectors are gathered up to chunk_rows rows:
+    each frame is one GX run."""
+    select = ", ".join(f"{pandas_value(c, t)} AS {quote(c)}" for c, t in columns.items())
+    datetimes = [c for c, t in columns.items() if t in DATETIME_TYPES]
+    con.execute(f"SELECT {select} FROM {rows} WHERE {condition}", params)
+    pending: list[pd.DataFrame] = []
+    yielded = False
     while True:
-        frame = con.fetch_df_chunk(vectors)
+        missing = chunk_rows - sum(map(len, pending))
+        frame = con.fetch_df_chunk(max(1, math.ceil(missing / _DUCKDB_VECTOR)))
+        done = len(frame) == 0
+        if not done:
+            pending.append(frame)
+            if len(frame) < missing:
+                continue
+        if pending:
+            frame = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
+            pending = []
+        elif yielded:
+            return
         for column in datetimes:
             frame[column] = frame[column].astype("datetime64[ns]")
-        if len(frame) == 0 and not first:
-            return
         yield frame
-        if len(frame) == 0:
+        yielded = True
+        if done:
             return
-        first = False
 
 
 def _prune_history(settings: Settings, keep: int) -> list[str]:
@@ -336,7 +372,10 @@ def _previous_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def suites_hash() -> str:
-    return hashlib.sha256(SUITES_FILE.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for path in SUITES_FILES:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def rows_changed_since(con: duckdb.DuckDBPyConnection, suites_digest: str) -> datetime | None:
@@ -367,12 +406,12 @@ class _Tally:
         self.details: dict[tuple[str, str, str], str] = {}
         self.result_ids: list[Any] = []  # GX ValidationResultIdentifiers
 
-    def add(self, table: str, suite: str, checkpoint_result, check_details: dict[str, str]) -> None:
-        for result_id, suite_result in checkpoint_result.run_results.items():
+    def add(self, table: str, run_results: dict, check_details: dict[str, str]) -> None:
+        for result_id, suite_result in run_results.items():
             self.result_ids.append(result_id)
             for r in suite_result.results:
                 name = (r.expectation_config.meta or {}).get("name") or r.expectation_config.type
-                key = (table, suite, name)
+                key = (table, suite_result.suite_name, name)
                 self.evaluated[key] = self.evaluated.get(key, True) and bool(r.success)
                 if r.success:
                     continue
@@ -417,13 +456,13 @@ def validate(
     """Run every suite over the working DB; save GX results and Data Docs; never raises on bad data."""
     if not settings.work_db.exists():
         raise ValidationError(f"no working database at {settings.work_db}; run ingest and transform first")
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     run_id = run_id or f"validate-{started:%Y%m%dT%H%M%SZ}"
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", run_id):
         # It names files and folders of GX results and of the run summary.
         raise ValueError(f"run id must be letters, digits, '.', '_' or '-', got {run_id!r}")
     context = _context(settings)
-    checkpoints = _register(context, suites)
+    checkpoints, registered = _checkpoints(settings, context, suites)
     tally = _Tally()
     row_counts: dict[str, int] = {}
 
@@ -444,6 +483,7 @@ def validate(
         digest = suites_hash()
         since = rows_changed_since(con, digest)
         rows_checked: dict[str, int] = {}
+        rows_to_gx: dict[str, int] = {}
         parameters: dict[str, Any] = {
             "earliest_plausible_date": EARLIEST_PLAUSIBLE_DATE,
             "latest_plausible_date": datetime.combine(date.today() + timedelta(days=366), datetime.min.time()),
@@ -453,38 +493,51 @@ def validate(
                 baseline = previous.get(suite.table, 0)
                 parameters[_min_rows_parameter(suite.table)] = math.floor(baseline * (1 - suite.max_shrink))
 
-        def run(
-            suite: TableSuite, kind: str, frame: pd.DataFrame, check_details: dict[str, str] | None = None, chunk: int = 0
-        ):
+        def run(suite: TableSuite, kind: str, frame: pd.DataFrame, check_details: dict[str, str] | None = None,
+                chunk: int = 0, only_schema: bool = False) -> None:
             checkpoint = checkpoints.get((suite.table, kind))
             if checkpoint is None:
                 return
             # GX keys a stored result by (suite, run name, run time, batch); every chunk of a table is
             # the same batch, so each chunk gets its own run time (1 µs apart) to be stored, not overwritten.
             gx_run = RunIdentifier(run_name=run_id, run_time=started + timedelta(microseconds=chunk))
-            result = checkpoint.run(
-                batch_parameters={"dataframe": frame}, expectation_parameters=parameters, run_id=gx_run
-            )
-            tally.add(suite.table, f"{suite.table}.{kind}", result, check_details or {})
+            if only_schema:
+                # A missing table: the schema failure names it; the row expectations cannot say more.
+                definition = checkpoint.validation_definitions[0]
+                result = definition.run(
+                    checkpoint_id=checkpoint.id, batch_parameters={"dataframe": frame}, expectation_parameters=parameters,
+                    result_format=checkpoint.result_format, run_id=gx_run,
+                )
+                result_id = ValidationResultIdentifier(
+                    expectation_suite_identifier=ExpectationSuiteIdentifier(name=definition.suite.name),
+                    run_id=gx_run, batch_identifier=result.batch_id,
+                )
+                tally.add(suite.table, {result_id: result}, {})
+                return
+            result = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters, run_id=gx_run)
+            tally.add(suite.table, result.run_results, check_details or {})
 
         skipped: list[str] = []
         for suite in suites:
             present = _columns(con, suite.table)
-            if not present and not suite.required:
-                skipped.append(suite.table)
-                continue
-            run(suite, "schema", pd.DataFrame(columns=list(present)))
             if not present:
-                continue  # the schema failure names the missing table; nothing else can run on it
-            changed = _changed_rows(con, suite, since)
-            row_columns = {c: present[c] for c in _needed_columns(suite, present)}
-            if row_columns:
-                rows, params = (suite.table, {}) if changed is None else (changed, {"since": since})
-                rows_checked[suite.table] = 0
-                for chunk, frame in enumerate(_chunks(con, rows, row_columns, chunk_rows, params)):
-                    run(suite, "rows", frame, chunk=chunk)
-                    rows_checked[suite.table] += len(frame)
+                if suite.required:
+                    run(suite, "rows", pd.DataFrame(), only_schema=True)
+                else:
+                    skipped.append(suite.table)
+                continue
             row_counts[suite.table] = con.execute(f"SELECT count(*) FROM {suite.table}").fetchone()[0]
+            changed = _changed_rows(con, suite, since)
+            rows, params = (suite.table, {}) if changed is None else (changed, {"since": since})
+            condition = candidates(suite.rows, present, parameters) if suite.rows else "FALSE"
+            if suite.rows:
+                rows_checked[suite.table] = (
+                    row_counts[suite.table] if changed is None else con.execute(f"SELECT count(*) FROM {changed}", params).fetchone()[0]
+                )
+                rows_to_gx[suite.table] = 0
+            for chunk, frame in enumerate(_chunks(con, rows, condition, present, chunk_rows, params)):
+                run(suite, "rows", frame, chunk=chunk)
+                rows_to_gx[suite.table] = rows_to_gx.get(suite.table, 0) + len(frame)
             counts: dict[str, int] = {}
             details: dict[str, str] = {}
             for check in suite.checks:
@@ -523,6 +576,7 @@ def validate(
         skipped_tables=skipped,
         rows_changed_since=since,
         rows_checked=rows_checked,
+        rows_to_gx=rows_to_gx,
     )
     summary_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = summary_path.with_name(summary_path.name + ".part")
@@ -531,11 +585,11 @@ def validate(
 
     _prune_history(settings, keep_runs)
     # Render only this run's pages (and the index): re-rendering every stored result would make each
-    # nightly run slower than the last.
-    context.build_data_docs(
-        resource_identifiers=[
-            *tally.result_ids,
-            *(ExpectationSuiteIdentifier(name=cp.validation_definitions[0].suite.name) for cp in checkpoints.values()),
+    # nightly run slower than the last. Suite pages change only when the suites do.
+    suite_pages = []
+    if registered or not report.data_docs_index.exists():
+        suite_pages = [
+            ExpectationSuiteIdentifier(name=d.suite.name) for cp in checkpoints.values() for d in cp.validation_definitions
         ]
-    )
+    context.build_data_docs(resource_identifiers=[*tally.result_ids, *suite_pages])
     return report

@@ -35,6 +35,11 @@ def test_valid_working_db_passes_and_saves_results_and_docs(settings):
     n_expected = sum(1 + len(s.rows) + len(s.checks) + (s.max_shrink is not None) for s in SUITES)
     assert report.expectations_evaluated == n_expected
     assert report.row_counts["marts.sme_spend"] == 3
+    assert report.rows_checked == report.row_counts  # the first validation covers every row
+    # GX sees only rows that could fail a row expectation: here the Birmingham payments month whose
+    # net sme_share_of_known of 1.2 is outside its bounds but also outside the expectation's row
+    # condition, which GX applies (and passes).
+    assert report.rows_to_gx == {**{t: 0 for t in report.row_counts}, "marts.sme_spend": 1}
     assert report.data_docs_index.is_file()
     assert "marts.sme_spend.checks" in report.data_docs_index.read_text()
     summary = json.loads(report.result_path.read_text())
@@ -131,22 +136,25 @@ def test_row_count_drift_against_the_last_passing_validation(settings):
     assert "5 rows now, 8 at the last passing validation" in report.failures[0].details
 
 
-def test_large_tables_are_validated_in_chunks(settings):
+def test_rows_that_could_fail_reach_gx_in_chunks_and_are_counted_together(settings):
     payments = [s for s in SUITES if s.table == "raw.spend_payments"]
     execute(
         settings,
         "INSERT INTO raw.spend_payments SELECT p.* REPLACE (source_row + i AS source_row) "
         "FROM raw.spend_payments p, range(10, 5010) r(i) WHERE source_row = 2 AND publisher_id = 'coventry'",
-        "UPDATE raw.spend_payments SET amount_gbp = 2e9 WHERE source_row IN (4010, 5005)",
+        # Every other new line has an impossible amount: the rows GX sees are spread over the table.
+        "UPDATE raw.spend_payments SET amount_gbp = 2e9 WHERE source_row >= 10 AND source_row % 2 = 0",
     )
 
-    report = validate(settings, suites=payments, chunk_rows=2048)
+    report = validate(settings, suites=payments, chunk_rows=1000)
 
+    assert report.rows_checked["raw.spend_payments"] == 5004
+    assert report.rows_to_gx["raw.spend_payments"] == 2500  # only the lines that could fail a row expectation
     rows_results = {r for r in report.gx_result_ids if "/rows/" in r}
-    assert len(rows_results) >= 3  # 5004 rows in chunks of at most 2048, each result stored apart
+    assert 2 <= len(rows_results) <= 3  # 2500 rows in frames of 1000 to 3047 rows, each result stored apart
     [failure] = report.failures
     assert failure.expectation == "expect_column_values_to_be_between(amount_gbp)"
-    assert failure.details.startswith("2 unexpected row(s)")
+    assert failure.details.startswith("2500 unexpected row(s)") and "2000000000" in failure.details
 
 
 def test_after_a_pass_row_expectations_see_only_rows_loaded_since(settings):
@@ -238,6 +246,14 @@ def test_dates_outside_the_plausible_window_fail_even_beyond_pandas_range(settin
     }
     payment = next(f for f in report.failures if f.table == "raw.spend_payments")
     assert payment.details.startswith("1 unexpected row(s)") and "2261-12-31" in payment.details
+
+
+def test_a_missing_date_is_reported_as_missing_not_as_out_of_the_window(settings):
+    execute(settings, "UPDATE raw.spend_payments SET payment_date = NULL WHERE source_row = 3")
+
+    report = validate(settings, suites=[s for s in SUITES if s.table == "raw.spend_payments"])
+
+    assert failures_by_table(report) == {("raw.spend_payments", "expect_column_values_to_not_be_null(payment_date)")}
 
 
 def test_run_ids_that_could_escape_the_results_folder_are_refused(settings):
