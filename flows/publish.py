@@ -4,23 +4,47 @@ The new warehouse is built as a separate file next to the old one (`warehouse.du
 closed, fsync'ed and then `os.replace`d over `warehouse.duckdb`. A rename is atomic on POSIX: a
 reader sees either the old file or the new one, and a reader that already has the old file open keeps
 reading the old inode until it closes. A publish that fails or is killed before the rename leaves the
-old warehouse untouched; its temp file is removed by the next publish. The warehouse itself is never
-opened here. The Parquet copies under `$PROCUREMENT_HOME/marts/` are each written to a temp name and
-renamed the same way.
+old warehouse untouched; its temp files are removed by the next publish. The warehouse itself is never
+opened here. `publish` itself does not validate; `publish_if_valid` is the gate: validate, then publish
+only a passing working DB.
 
-`publish` itself does not validate; `publish_if_valid` is the gate: validate, then publish only a
-passing working DB.
+What a publish costs, and why it is done this way (10M payment lines, 2 cores): writing the 10M rows of
+fct_payments costs ~24 CPU s into a DuckDB file and ~22 CPU s into Parquet (half of that is DuckDB's
+Parquet writer on the random payment_key; compression level, codec and row-group size change it by
+10-25%); a checksum of every row of it costs ~1.3 CPU s. A night changes a few publishers' payments
+and the small marts, so a night's publish only rewrites what changed, decided by content:
 
-At national scale copying fct_payments (10M rows) into a new file is most of a night's publish, so the
-new file starts as a byte copy of the published warehouse when there is one, and fct_payments is
-brought up to date in it: the rows (re-)attributed since the last publish (see
-int_spend__payments_attributed) are replaced. The copy is only trusted when the published file records
-where it was left (meta.incremental_marts) and the result matches the working table in row count and a
-checksum of every row; otherwise, and for every other mart (all small), the table is copied whole.
+- Every mart's rows are summed as count(*) and sum(hash(row)) per partition (fct_payments: per
+  publisher_id; the other marts are one partition). The sums of what was published are recorded in
+  the warehouse (meta.published_partitions).
+- The new file starts as a byte copy of the published warehouse. A mart whose sums equal the recorded
+  ones is kept as it is; in fct_payments only the publishers whose sums changed are deleted and
+  inserted again; any other changed mart is copied whole. A kept or updated mart is then checked
+  against the working DB by the same sums over every row, and copied whole if they differ, so a copy
+  that is not what was recorded (edited, or from an older publish) is never trusted. This needs no
+  knowledge of which rows the pipeline rebuilt: a full dbt rebuild that yields the same rows
+  republishes nothing.
+- Parquet under `$PROCUREMENT_HOME/marts/`: each file carries in its footer (key-value metadata
+  `procurement_checksum`) the sums and column list of the rows it holds, so what is on disk says
+  what it holds, whatever step a killed publish stopped at, and a file is rewritten only when that
+  differs. The small marts are one file each, `marts/<mart>.parquet`, written to a temp name and
+  renamed. fct_payments is a folder of files: `marts/fct_payments.parquet` is a symlink to
+  `marts/fct_payments.versions/<version>/`, whose `part-NN.parquet` files each hold the publishers
+  with hash(publisher_id) % 32 = NN (one file per publisher would need 250 scans or a partitioned
+  write that took 5.9 GB at 10M; 32 hash buckets cost one scan each and keep a night's rewrite to
+  ~1/32 of the rows). A new version links the unchanged files of the current one (hard links, so
+  every version stands alone) and writes the changed ones; the symlink is then replaced by a rename,
+  atomically, so a reader of `marts/fct_payments.parquet` (DuckDB's read_parquet reads a folder)
+  sees one whole version. The version before stays for readers still listing it; older ones are
+  removed after the switch.
+
+As before, the warehouse is renamed first and the Parquet renames follow; a kill between them leaves
+Parquet of the last publish, which the next publish brings up to date.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -28,12 +52,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import duckdb
 
 from flows.config import Settings
-from flows.validate import ValidationReport, validate
+
+if TYPE_CHECKING:  # validation pulls in Great Expectations (~10 s of imports), which publish alone never needs
+    from flows.validate import ValidationReport
 
 # Section 7: the published tables. Publishing refuses a working DB that lacks any of them.
 CONTRACT_MARTS = (
@@ -46,12 +72,15 @@ CONTRACT_MARTS = (
     "green_spend",
 )
 META_SCHEMA = "meta"
-# Marts kept up to date in a copy of the published warehouse: mart -> (key column, the incremental model
-# behind it, its column saying when a row was last (re-)built).
-INCREMENTAL_MARTS = {
-    "fct_payments": ("payment_key", "intermediate.int_spend__payments_attributed", "attributed_at"),
-}
+# Marts updated partition by partition and published as a folder of Parquet files: mart -> the column
+# whose values are the partitions.
+PARTITIONED_MARTS = {"fct_payments": "publisher_id"}
+PARQUET_FILES = 32  # files a partitioned mart is spread over, by a hash of its partition column
+CHECKSUM_KEY = "procurement_checksum"  # the Parquet footer entry saying what rows a file holds
 _TEMP_SUFFIX = re.compile(r"\.new-(\d+)(\.wal)?$")
+
+# partition value (None for an unpartitioned mart) -> (Parquet file number, rows, sum of row hashes)
+Sums = dict[str | None, tuple[int, int, int]]
 
 
 class PublishError(RuntimeError):
@@ -65,7 +94,9 @@ class PublishResult:
     published_at: datetime
     row_counts: dict[str, int]  # mart name -> rows published
     parquet_paths: dict[str, Path] = field(default_factory=dict)
-    updated_in_place: list[str] = field(default_factory=list)  # marts updated in a copy of the last warehouse
+    updated_in_place: list[str] = field(default_factory=list)  # marts whose changed partitions replaced in a copy
+    unchanged: list[str] = field(default_factory=list)  # marts kept as they were in the copy of the last warehouse
+    parquet_written: list[str] = field(default_factory=list)  # Parquet files (relative to marts/) written anew
 
 
 def _pid_alive(pid: int) -> bool:
@@ -125,46 +156,74 @@ def _relations(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> lis
     return [r[0] for r in rows]
 
 
-def _changed_through(con: duckdb.DuckDBPyConnection, catalog: str, mart: str) -> datetime | None:
-    """When the rows of `mart` in catalog's copy were last brought up to date, if it says."""
-    if "incremental_marts" not in _relations(con, catalog, META_SCHEMA):
-        return None
-    row = con.execute(
-        f"SELECT changed_through FROM {_quote(catalog)}.{META_SCHEMA}.incremental_marts WHERE table_name = ?", [mart]
-    ).fetchone()
-    return row[0] if row else None
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, mart: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = ? "
+        "AND table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position", [catalog, mart]).fetchall()
 
 
-def _update_in_place(con: duckdb.DuckDBPyConnection, work: str, mart: str, since: datetime) -> bool:
-    """Replace the rows of wh.marts.<mart> (re-)built in the working DB after `since`; False (and nothing
-    changed) when that is not safe or not worth it, so that the caller copies the table whole."""
-    key, model, built_at = INCREMENTAL_MARTS[mart]
+def partition_sums(con: duckdb.DuckDBPyConnection, relation: str, mart: str) -> Sums:
+    """Rows and the sum of the rows' hashes of `relation` (a quoted name holding `mart`'s rows), per
+    partition. Equal sums mean equal rows up to a 64-bit hash collision; the order of rows does not count."""
+    key = PARTITIONED_MARTS.get(mart)
+    if key is None:
+        rows, total = con.execute(f"SELECT count(*), sum(hash(t)) FROM {relation} AS t").fetchone()
+        return {None: (0, rows, int(total or 0))}
+    found = con.execute(
+        f"SELECT {_quote(key)}::VARCHAR, hash({_quote(key)}) % $files, count(*), sum(hash(t)) "
+        f"FROM {relation} AS t GROUP BY ALL", {"files": PARQUET_FILES}).fetchall()
+    return {part: (int(number), rows, int(total)) for part, number, rows, total in found}
+
+
+def _recorded_sums(con: duckdb.DuckDBPyConnection) -> dict[str, Sums]:
+    """The sums the published warehouse (attached as wh) recorded for its marts; empty if it has none."""
+    if "published_partitions" not in _relations(con, "wh", META_SCHEMA):
+        return {}
+    recorded: dict[str, Sums] = {}
+    for mart, part, number, rows, total in con.execute(
+            f"SELECT table_name, part, file_number, row_count, checksum FROM wh.{META_SCHEMA}.published_partitions"
+    ).fetchall():
+        recorded.setdefault(mart, {})[part] = (number, rows, int(total))
+    return recorded
+
+
+def _bring_up_to_date(con: duckdb.DuckDBPyConnection, work: str, mart: str, sums: Sums,
+                      recorded: Sums | None) -> str:
+    """Make wh.marts.<mart> hold the working DB's rows: 'unchanged' (kept), 'updated' (changed partitions
+    replaced) or 'copied' (copied whole). Kept and updated tables are checked row by row against `sums`."""
     source, target = f"{_quote(work)}.marts.{_quote(mart)}", f"wh.marts.{_quote(mart)}"
-    columns = "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = ? " \
-              "AND table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position"
-    if con.execute(columns, [work, mart]).fetchall() != con.execute(columns, ["wh", mart]).fetchall():
-        return False
-    changed = f"(SELECT {key} FROM {_quote(work)}.{model} WHERE {built_at} > $since)"
-    (n_changed,) = con.execute(f"SELECT count(*) FROM {changed}", {"since": since}).fetchone()
-    (n_rows,) = con.execute(f"SELECT count(*) FROM {source}").fetchone()
-    if n_changed >= n_rows:  # a full rebuild: copying is faster than replacing every row
-        return False
-    con.execute("BEGIN TRANSACTION")
-    con.execute(f"DELETE FROM {target} WHERE {key} IN {changed}", {"since": since}).fetchall()
-    con.execute(f"INSERT INTO {target} SELECT * FROM {source} WHERE {key} IN {changed}", {"since": since}).fetchall()
-    # Whole rows compared as one checksum: a row the update missed or left stale changes it.
-    totals = "SELECT count(*), sum(hash(t)) FROM {} AS t"
-    if con.execute(totals.format(target)).fetchone() != con.execute(totals.format(source)).fetchone():
-        con.execute("ROLLBACK")
-        return False
-    con.execute("COMMIT")
-    return True
+    key = PARTITIONED_MARTS.get(mart)
+    if (recorded is not None and mart in _relations(con, "wh", "marts")
+            and _columns(con, work, mart) == _columns(con, "wh", mart)):
+        changed = [p for p in sums.keys() | recorded.keys() if sums.get(p) != recorded.get(p)]
+        # An unpartitioned mart is kept or copied whole, and so is one none of whose partitions is kept.
+        if not changed or (key is not None and any(p not in changed for p in sums)):
+            con.execute("BEGIN TRANSACTION")
+            if changed:
+                parts = [p for p in changed if p is not None]
+                where = f"({_quote(key)}::VARCHAR IN (SELECT unnest($parts::VARCHAR[])) OR ({_quote(key)} IS NULL AND $nulls))"
+                params = {"parts": parts, "nulls": None in changed}
+                con.execute(f"DELETE FROM {target} WHERE {where}", params).fetchall()
+                con.execute(f"INSERT INTO {target} SELECT * FROM {source} WHERE {where}", params).fetchall()
+            if partition_sums(con, target, mart) == sums:
+                con.execute("COMMIT")
+                return "updated" if changed else "unchanged"
+            con.execute("ROLLBACK")
+    con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {source}")
+    return "copied"
+
+
+@dataclass
+class _NewWarehouse:
+    sums: dict[str, Sums]
+    columns: dict[str, list[tuple[str, str]]]
+    how: dict[str, str]  # mart -> unchanged | updated | copied
 
 
 def _build_new_warehouse(
     settings: Settings, temp_db: Path, run_id: str, published_at: datetime, extra_tables: Sequence[str]
-) -> tuple[dict[str, int], list[str]]:
-    """Write the new warehouse at temp_db; returns (rows per mart, the marts updated in place)."""
+) -> _NewWarehouse:
+    """Write the new warehouse at temp_db, starting from a copy of the published one if there is one."""
     if not settings.work_db.exists():
         raise PublishError(f"no working database at {settings.work_db}; run ingest and transform first")
     # Connect to the working DB the way the rest of the pipeline does: DuckDB lets a process open a
@@ -181,23 +240,12 @@ def _build_new_warehouse(
             shutil.copyfile(settings.warehouse_db, temp_db)
         con.execute(f"ATTACH {_sql_string(str(temp_db))} AS wh")
         con.execute("CREATE SCHEMA IF NOT EXISTS wh.marts")
-        counts: dict[str, int] = {}
-        updated: list[str] = []
-        changed_through: dict[str, datetime] = {}
+        recorded = _recorded_sums(con)
+        built = _NewWarehouse({}, {}, {})
         for mart in marts:
-            since = None
-            if mart in INCREMENTAL_MARTS:
-                _, model, built_at = INCREMENTAL_MARTS[mart]
-                if model.partition(".")[2] in _relations(con, work, model.partition(".")[0]):
-                    changed_through[mart] = con.execute(
-                        f"SELECT max({built_at}) FROM {_quote(work)}.{model}").fetchone()[0]
-                    since = _changed_through(con, "wh", mart)
-            if since is not None and mart in _relations(con, "wh", "marts") and _update_in_place(con, work, mart, since):
-                updated.append(mart)
-            else:
-                con.execute(f"CREATE OR REPLACE TABLE wh.marts.{_quote(mart)} "
-                            f"AS SELECT * FROM {_quote(work)}.marts.{_quote(mart)}")
-            counts[mart] = con.execute(f"SELECT count(*) FROM wh.marts.{_quote(mart)}").fetchone()[0]
+            built.sums[mart] = partition_sums(con, f"{_quote(work)}.marts.{_quote(mart)}", mart)
+            built.how[mart] = _bring_up_to_date(con, work, mart, built.sums[mart], recorded.get(mart))
+            built.columns[mart] = _columns(con, "wh", mart)
         for stale in set(_relations(con, "wh", "marts")) - set(marts):
             con.execute(f"DROP TABLE wh.marts.{_quote(stale)}")
         for qualified in extra_tables:
@@ -218,35 +266,126 @@ def _build_new_warehouse(
         )
         con.executemany(
             f"INSERT INTO wh.{META_SCHEMA}.published_tables VALUES (?, ?, ?, ?)",
-            [[f"marts.{m}", n, run_id, published_at] for m, n in counts.items()],
+            [[f"marts.{m}", sum(n for _, n, _ in sums.values()), run_id, published_at]
+             for m, sums in built.sums.items()],
         )
-        con.execute(f"CREATE TABLE wh.{META_SCHEMA}.incremental_marts (table_name VARCHAR, changed_through TIMESTAMPTZ)")
-        for mart, through in changed_through.items():
-            con.execute(f"INSERT INTO wh.{META_SCHEMA}.incremental_marts VALUES (?, ?)", [mart, through]).fetchall()
+        con.execute(f"CREATE TABLE wh.{META_SCHEMA}.published_partitions (table_name VARCHAR, part VARCHAR, "
+                    "file_number INTEGER, row_count BIGINT, checksum HUGEINT)")
+        con.execute(f"INSERT INTO wh.{META_SCHEMA}.published_partitions "
+                    "SELECT unnest($marts), unnest($parts), unnest($numbers), unnest($rows), unnest($totals)::HUGEINT",
+                    {"marts": [m for m, sums in built.sums.items() for _ in sums],
+                     "parts": [p for sums in built.sums.values() for p in sums],
+                     "numbers": [v[0] for sums in built.sums.values() for v in sums.values()],
+                     "rows": [v[1] for sums in built.sums.values() for v in sums.values()],
+                     "totals": [str(v[2]) for sums in built.sums.values() for v in sums.values()]}).fetchall()
         con.execute("DETACH wh")  # checkpoints: everything is in the file, no WAL left behind
     finally:
         con.close()
-    return counts, updated
+    return built
 
 
-def _write_parquet(settings: Settings, temp_db: Path, marts: Sequence[str]) -> dict[str, Path]:
-    """Parquet copies of the marts, from the file about to be published so both always agree."""
+def parquet_tag(columns: list[tuple[str, str]], rows: int, total: int) -> str:
+    """What a Parquet file holds, as written in its footer: its columns and the sums of its rows."""
+    schema = hashlib.sha256(repr(columns).encode()).hexdigest()[:16]
+    return f"{rows}:{total}:{schema}"
+
+
+def _file_tags(con: duckdb.DuckDBPyConnection, pattern: Path) -> dict[str, Path]:
+    """tag -> file, for the Parquet files matching `pattern` that carry one; empty if there are none."""
+    try:
+        found = con.execute("SELECT file_name, value FROM parquet_kv_metadata(?) WHERE key = ?",
+                            [str(pattern), CHECKSUM_KEY.encode()]).fetchall()
+    except duckdb.Error:  # no such files, or unreadable ones: nothing to reuse
+        return {}
+    return {value.decode(): Path(name) for name, value in found}
+
+
+@dataclass
+class _ParquetPlan:
+    renames: list[tuple[Path, Path]] = field(default_factory=list)  # temp -> final, after the warehouse's
+    new_versions: list[Path] = field(default_factory=list)  # folders written for this publish
+    written: list[str] = field(default_factory=list)
+
+
+def _copy_to_parquet(con: duckdb.DuckDBPyConnection, source: str, temp: Path, tag: str) -> None:
+    con.execute(f"COPY {source} TO {_sql_string(str(temp))} "
+                f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{CHECKSUM_KEY}: {_sql_string(tag)}}})")
+    _fsync_file(temp)
+
+
+def _write_parquet(settings: Settings, temp_db: Path, built: _NewWarehouse, published_at: datetime) -> _ParquetPlan:
+    """Parquet files of the marts, from the file about to be published so both always agree; only files
+    whose footer does not already say they hold these rows are written."""
     out_dir = settings.home / "marts"
     out_dir.mkdir(parents=True, exist_ok=True)
-    temps: dict[str, Path] = {}
+    plan = _ParquetPlan()
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH {_sql_string(str(temp_db))} AS wh (READ_ONLY)")
-        for mart in marts:
+        for mart, sums in built.sums.items():
+            final = out_dir / f"{mart}.parquet"
             temp = out_dir / f"{mart}.parquet.new-{os.getpid()}"
-            con.execute(
-                f"COPY wh.marts.{_quote(mart)} TO {_sql_string(str(temp))} (FORMAT parquet, COMPRESSION zstd)"
-            )
-            _fsync_file(temp)
-            temps[mart] = temp
+            columns = built.columns[mart]
+            if mart not in PARTITIONED_MARTS:
+                tag = parquet_tag(columns, *sums[None][1:])
+                if final.is_symlink() or _file_tags(con, final).get(tag) != final:
+                    _copy_to_parquet(con, f"wh.marts.{_quote(mart)}", temp, tag)
+                    plan.renames.append((temp, final))
+                    plan.written.append(final.name)
+                continue
+            files: dict[int, tuple[int, int]] = {number: (0, 0) for number, _, _ in sums.values()} or {0: (0, 0)}
+            for number, rows, total in sums.values():
+                files[number] = (files[number][0] + rows, files[number][1] + total)
+            tags = {number: parquet_tag(columns, *files[number]) for number in files}
+            current = _file_tags(con, final / "*.parquet") if final.is_dir() else {}
+            if final.is_symlink() and sorted(current) == sorted(tags.values()) \
+                    and len(list(final.rglob("*"))) == len(tags):
+                continue
+            version = out_dir / f"{mart}.versions" / f"{published_at:%Y%m%dT%H%M%S%f}-{os.getpid()}"
+            version.mkdir(parents=True)
+            plan.new_versions.append(version)
+            key = PARTITIONED_MARTS[mart]
+            for number, tag in sorted(tags.items()):
+                path = version / f"part-{number:02d}.parquet"
+                if tag in current:
+                    os.link(current[tag], path)
+                    continue
+                _copy_to_parquet(con, f"(SELECT * FROM wh.marts.{_quote(mart)} WHERE hash({_quote(key)}) % "
+                                      f"{PARQUET_FILES} = {number})", path, tag)
+                plan.written.append(f"{version.parent.name}/{version.name}/{path.name}")
+            _fsync_dir(version)
+            temp.unlink(missing_ok=True)  # left by a publish of this process that failed before its renames
+            temp.symlink_to(Path(version.parent.name) / version.name)
+            plan.renames.append((temp, final))
     finally:
         con.close()
-    return temps
+    return plan
+
+
+def _replace(temp: Path, final: Path) -> None:
+    """os.replace, also over a real folder where a symlink is expected (a home copied without symlinks);
+    only that case is not atomic."""
+    if final.is_dir() and not final.is_symlink():
+        aside = final.with_name(f"{final.name}.old-{os.getpid()}")
+        os.rename(final, aside)
+        os.replace(temp, final)
+        shutil.rmtree(aside)
+    else:
+        os.replace(temp, final)
+
+
+def _remove_old_versions(out_dir: Path, previous: dict[str, str | None]) -> None:
+    """Keep the version each partitioned mart points to and the one it pointed to before (a reader may
+    still be listing it); remove the rest, including versions of publishes killed before their switch."""
+    for mart in PARTITIONED_MARTS:
+        versions = out_dir / f"{mart}.versions"
+        pointer = out_dir / f"{mart}.parquet"
+        if not versions.is_dir():
+            continue
+        keep = {Path(os.readlink(pointer)).name if pointer.is_symlink() else None, previous.get(mart)}
+        for version in versions.iterdir():
+            if version.name not in keep:
+                shutil.rmtree(version, ignore_errors=True)
 
 
 def publish(settings: Settings, run_id: str | None = None, extra_tables: Sequence[str] = ()) -> PublishResult:
@@ -260,33 +399,41 @@ def publish(settings: Settings, run_id: str | None = None, extra_tables: Sequenc
     run_id = run_id or uuid.uuid4().hex
     published_at = datetime.now(timezone.utc)
     temp_db = settings.warehouse_db.with_name(f"{settings.warehouse_db.name}.new-{os.getpid()}")
-    temp_parquet: dict[str, Path] = {}
+    out_dir = settings.home / "marts"
+    plan = _ParquetPlan()
+    switched = False
     for leftover in (temp_db, temp_db.with_name(temp_db.name + ".wal")):
         leftover.unlink(missing_ok=True)
     try:
-        counts, updated = _build_new_warehouse(settings, temp_db, run_id, published_at, extra_tables)
+        built = _build_new_warehouse(settings, temp_db, run_id, published_at, extra_tables)
         if temp_db.with_name(temp_db.name + ".wal").exists():
             raise PublishError(f"{temp_db} was not checkpointed cleanly; not publishing it")
-        temp_parquet = _write_parquet(settings, temp_db, list(counts))
+        plan = _write_parquet(settings, temp_db, built, published_at)
+        previous = {m: Path(os.readlink(out_dir / f"{m}.parquet")).name
+                    for m in PARTITIONED_MARTS if (out_dir / f"{m}.parquet").is_symlink()}
         _fsync_file(temp_db)
         os.replace(temp_db, settings.warehouse_db)
-        parquet_paths = {}
-        for mart, temp in temp_parquet.items():
-            final = temp.with_name(f"{mart}.parquet")
-            os.replace(temp, final)
-            parquet_paths[mart] = final
+        switched = True
+        for temp, final in plan.renames:
+            _replace(temp, final)
         _fsync_dir(settings.home)
-        _fsync_dir(settings.home / "marts")
+        _fsync_dir(out_dir)
+        _remove_old_versions(out_dir, previous)
     finally:
-        for leftover in [temp_db, temp_db.with_name(temp_db.name + ".wal"), *temp_parquet.values()]:
+        for leftover in [temp_db, temp_db.with_name(temp_db.name + ".wal"), *(t for t, _ in plan.renames)]:
             leftover.unlink(missing_ok=True)
+        if not switched:
+            for version in plan.new_versions:
+                shutil.rmtree(version, ignore_errors=True)
     return PublishResult(
         warehouse_path=settings.warehouse_db,
         run_id=run_id,
         published_at=published_at,
-        row_counts=counts,
-        parquet_paths=parquet_paths,
-        updated_in_place=updated,
+        row_counts={m: sum(n for _, n, _ in sums.values()) for m, sums in built.sums.items()},
+        parquet_paths={m: out_dir / f"{m}.parquet" for m in built.sums},
+        updated_in_place=[m for m, how in built.how.items() if how == "updated"],
+        unchanged=[m for m, how in built.how.items() if how == "unchanged"],
+        parquet_written=plan.written,
     )
 
 
@@ -298,6 +445,8 @@ def publish_if_valid(
     On failure nothing under PROCUREMENT_HOME except the GX results and Data Docs changes; the
     report names the failed expectations.
     """
+    from flows.validate import validate
+
     report = validate(settings, run_id=run_id)
     if not report.passed:
         return report, None

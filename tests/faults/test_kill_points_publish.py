@@ -2,9 +2,12 @@
 
 Publishing: from the baseline's validated working DB, `publish` crashes at one step (before the temp
 file, while the marts are copied into it, around the Parquet copies, before and after the renames).
-The warehouse must then be the last good one byte for byte - or, once the rename has happened, a whole
-new one with the baseline's figures - never a half-written file; the next publish leaves no temp file
-and publishes the baseline's figures in the warehouse and in Parquet.
+The last good warehouse is "yesterday's": published by the same code from the baseline with a row of
+every mart left out, so the crashing publish has every mart and some Parquet files to rewrite (publish
+keeps what did not change). The warehouse must then be the last good one byte for byte, and its Parquet
+untouched - or, once the rename has happened, a whole new one with the baseline's figures - never a
+half-written file; the next publish leaves no temp file and publishes the baseline's figures in the
+warehouse and in Parquet.
 
 dbt: one chain of runs from the ingested home, each crashing further into the build (before dbt,
 after the staging models, after the intermediate models), then a run that completes. A dbt build costs
@@ -14,13 +17,15 @@ half a minute here, so the crashes share the one recovery run; each crash is sti
 from __future__ import annotations
 
 import os
+import shutil
 
+import duckdb
 import pytest
 
 import flows.publish
 import flows.transform
 from fault_world import (
-    Killed, call_counter, lock_is_free, marts_snapshot, parquet_snapshot, raw_snapshot, rows_lost, run_pipeline,
+    MARTS, Killed, call_counter, lock_is_free, marts_snapshot, parquet_snapshot, raw_snapshot, rows_lost, run_pipeline,
     settings_for, sha256,
 )
 from flows.run_lock import run_lock
@@ -49,7 +54,7 @@ PUBLISH_POINTS = [
     ("os.replace", 1, False, False, "just before the warehouse rename"),
     ("os.replace", 1, True, True, "just after the warehouse rename"),
     ("os.replace", 4, False, True, "between the Parquet renames"),
-    ("_fsync_dir", 1, False, True, "after every rename, before the directory fsync"),
+    ("_fsync_dir", 2, False, True, "after every rename, before the directory fsync"),
 ]
 # With no warehouse yet, the steps around the temp file and the rename: none may leave a warehouse behind.
 CASES = [(point, False) for point in PUBLISH_POINTS] + [
@@ -69,10 +74,38 @@ def _assert_published_baseline(home, baseline) -> None:
     assert leftovers == []
 
 
+def _copy_home(source, target):
+    """The home as the pipeline leaves it, symlinks included (fct_payments.parquet is one)."""
+    return shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns("run.lock"))
+
+
+@pytest.fixture(scope="module")
+def yesterday(baseline, tmp_path_factory):
+    """A home with the baseline's working DB whose last good warehouse and Parquet lack one row of every
+    mart (fct_payments: of one publisher), published by the same code."""
+    root = tmp_path_factory.mktemp("yesterday")
+    earlier = _copy_home(baseline.home, root / "earlier")
+    with duckdb.connect(str(earlier / "work.duckdb")) as con:
+        for mart in MARTS:
+            table = "intermediate.int_spend__payments_attributed" if mart == "fct_payments" else f"marts.{mart}"
+            con.execute(f"DELETE FROM {table} WHERE rowid = (SELECT min(rowid) FROM {table})")
+    flows.publish.publish(settings_for(earlier), run_id="yesterday")
+    home = _copy_home(baseline.home, root / "home")
+    shutil.rmtree(home / "marts")
+    shutil.copytree(earlier / "marts", home / "marts", symlinks=True)
+    shutil.copyfile(earlier / "warehouse.duckdb", home / "warehouse.duckdb")
+    return home, marts_snapshot(home / "warehouse.duckdb")
+
+
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
-def test_crash_while_publishing_leaves_a_whole_warehouse(case, baseline, fresh_home, monkeypatch, tally):
+def test_crash_while_publishing_leaves_a_whole_warehouse(case, baseline, yesterday, fresh_home, tmp_path,
+                                                         monkeypatch, tally):
     (name, n, after, renamed, step), first_publish = case
-    home = fresh_home(baseline.home, None if first_publish else baseline.warehouse)
+    if first_publish:
+        home = fresh_home(baseline.home, None)
+    else:
+        home = _copy_home(yesterday[0], tmp_path / "home")
+        assert parquet_snapshot(home) == yesterday[1] != baseline.marts
     settings = settings_for(home)
     last_good = sha256(home / "warehouse.duckdb")
     if name == "os.replace":
@@ -90,6 +123,8 @@ def test_crash_while_publishing_leaves_a_whole_warehouse(case, baseline, fresh_h
         assert marts_snapshot(home / "warehouse.duckdb") == baseline.marts
     else:
         assert sha256(home / "warehouse.duckdb") == last_good
+        if not first_publish:
+            assert parquet_snapshot(home) == yesterday[1]
     assert lock_is_free(settings)
     with run_lock(settings):
         flows.publish.publish(settings, run_id="recovery")
