@@ -10,8 +10,15 @@
 -- a new line's rank is its rank among the new lines plus the copies already ranked. Lines leave
 -- raw.spend_payments only when a feed replaces an earlier version, and then the pipeline rebuilds this
 -- model in full (flows/transform.py).
+-- Ranking is the costly part at national scale: a window sorts every line it sees by its partition
+-- keys. Nearly every line is the only line with its payment identity, and a line whose identity hash
+-- no other line shares is certainly alone (equal identities hash equally), so it is occurrence 1 and
+-- copy 1 without a sort. Only lines whose hash repeats - repeats, republished copies, and the rare
+-- hash collision, which the windows' exact partition keys keep apart - are ranked by the windows, on
+-- their key columns only; the whole line is read once more at the end. The lines are not materialised
+-- in between (each branch reads the columns it needs straight from the table).
 {{ config(materialized='incremental', incremental_strategy='append') }}
-with new_lines as (
+with new_lines as not materialized (
     select *
     from {{ ref('stg_spend__payments') }}
     {% if is_incremental() %}
@@ -26,45 +33,66 @@ payees as (
     from (select distinct supplier_name from new_lines where supplier_name is not null) as names
 ),
 
-payments as (
+identified as not materialized (
     select
         p.*,
-        n.payee_normalised
+        n.payee_normalised,
+        case when p.transaction_number is null then p.expense_description end as dedup_description,
+        hash(p.publisher_id, p.transaction_number, p.payment_date, p.amount_gbp, n.payee_normalised,
+             case when p.transaction_number is null then p.expense_description end) as identity_hash
     from new_lines as p
     left join payees as n on n.supplier_name = p.supplier_name
 ),
 
+shared_identities as (
+    select identity_hash
+    from identified
+    group by identity_hash
+    having count(*) > 1
+),
+
 files as (
     select source_file, min(loaded_at) as file_loaded_at
-    from payments
+    from new_lines
     group by source_file
 ),
 
 occurrences as (
     select
-        p.*,
-        f.file_loaded_at,
-        case when p.transaction_number is null then p.expense_description end as dedup_description,
+        p.source_file, p.source_row, p.publisher_id, p.transaction_number, p.payment_date, p.amount_gbp,
+        p.payee_normalised, p.dedup_description,
         row_number() over (
             partition by
                 p.publisher_id, p.source_file, p.transaction_number, p.payment_date, p.amount_gbp,
-                p.payee_normalised, case when p.transaction_number is null then p.expense_description end
+                p.payee_normalised, p.dedup_description
             order by p.source_row
         ) as occurrence_in_file
-    from payments as p
-    inner join files as f on f.source_file = p.source_file
+    from identified as p
+    semi join shared_identities as s on s.identity_hash = p.identity_hash
+),
+
+shared_ranked as (
+    select
+        o.source_file,
+        o.source_row,
+        o.occurrence_in_file,
+        row_number() over (
+            partition by
+                o.publisher_id, o.transaction_number, o.payment_date, o.amount_gbp, o.payee_normalised,
+                o.dedup_description, o.occurrence_in_file
+            order by f.file_loaded_at, o.source_file
+        ) as rank_among_new
+    from occurrences as o
+    inner join files as f on f.source_file = o.source_file
 ),
 
 ranked as (
     select
-        *,
-        row_number() over (
-            partition by
-                publisher_id, transaction_number, payment_date, amount_gbp, payee_normalised, dedup_description,
-                occurrence_in_file
-            order by file_loaded_at, source_file
-        ) as rank_among_new
-    from occurrences
+        p.*,
+        coalesce(s.occurrence_in_file, 1) as occurrence_in_file,
+        coalesce(s.rank_among_new, 1) as rank_among_new
+    from identified as p
+    left join shared_ranked as s on s.source_file = p.source_file and s.source_row = p.source_row
 ){% if is_incremental() %},
 
 earlier_copies as (
