@@ -13,7 +13,8 @@ the release as DuckDB's JSON writer prints it. One difference remains: a member 
 object is stored twice (DuckDB keeps both, readers see the first) where the Python path keeps the last.
 
 The same pass writes raw.ocds_release_fields: the fields of each stored release that the dbt models read
-(title, tender, buyer, awards, parties), typed as written, so that no model parses release JSON. It is
+(title, tender, buyer, awards, parties), typed as written, so that no model parses release JSON, with
+the release's release_date and loaded_at, so that the models' staging reads it without a join. It is
 derived from raw.ocds_releases and kept in step with it: `sync_release_fields` (run by `ensure_table`, so
 before every dbt build) adds the fields of releases that reached the table otherwise, e.g. inserted by
 hand or loaded before the table existed, and drops those of releases no longer there.
@@ -94,6 +95,7 @@ def _column_type(structure: Any) -> str:
 FIELDS_DDL = (
     "CREATE TABLE IF NOT EXISTS raw.ocds_release_fields (\n"
     "    source VARCHAR NOT NULL,\n    ocid VARCHAR NOT NULL,\n    release_id VARCHAR NOT NULL,\n"
+    "    release_date TIMESTAMPTZ,\n    loaded_at TIMESTAMPTZ NOT NULL,\n"
     + ",\n".join(f'    "{name}" {_column_type(t)}' for name, t in FIELDS.items())
     + "\n)"
 )
@@ -111,7 +113,7 @@ _NEW_ROWS = """
     SELECT source, ocid, release_id FROM raw.ocds_releases
     WHERE (source, ocid, release_id) IN (SELECT source, ocid, release_id FROM batch)
 )
-SELECT *, from_json(release_json, '{release}') AS r
+SELECT *, from_json(release_json, '{release}') AS r, current_timestamp AS loaded_at
 FROM batch AS n
 WHERE NOT EXISTS (
     SELECT 1 FROM stored AS o
@@ -124,12 +126,12 @@ AND NOT EXISTS (
 """.replace("{release}", _RELEASE)
 _INSERT_RELEASES = """
 INSERT INTO raw.ocds_releases (source, ocid, release_id, release_date, tags, release_json, landing_file, loaded_at)
-SELECT source, ocid, release_id, TRY_CAST(r.date AS TIMESTAMPTZ), r.tag, release_json, landing_file, current_timestamp
+SELECT source, ocid, release_id, TRY_CAST(r.date AS TIMESTAMPTZ), r.tag, release_json, landing_file, loaded_at
 FROM ocds_new_releases
 """
 _INSERT_FIELDS = f"""
 INSERT INTO raw.ocds_release_fields
-SELECT source, ocid, release_id, {", ".join(f"r.{c}" for c in _FIELD_COLUMNS.split(", "))}
+SELECT source, ocid, release_id, TRY_CAST(r.date AS TIMESTAMPTZ), loaded_at, {", ".join(f"r.{c}" for c in _FIELD_COLUMNS.split(", "))}
 FROM ocds_new_releases
 """
 
@@ -202,9 +204,9 @@ WITH batch AS MATERIALIZED (
 # module's inserts is still read by the models.
 _ADD_MISSING_FIELDS = f"""
 INSERT INTO raw.ocds_release_fields
-SELECT source, ocid, release_id, {", ".join(f"r.{c}" for c in _FIELD_COLUMNS.split(", "))}
+SELECT source, ocid, release_id, release_date, loaded_at, {", ".join(f"r.{c}" for c in _FIELD_COLUMNS.split(", "))}
 FROM (
-    SELECT source, ocid, release_id, from_json(release_json, '{_RELEASE}') AS r
+    SELECT source, ocid, release_id, release_date, loaded_at, from_json(release_json, '{_RELEASE}') AS r
     FROM raw.ocds_releases AS s
     WHERE NOT EXISTS (
         SELECT 1 FROM raw.ocds_release_fields AS f

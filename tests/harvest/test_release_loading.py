@@ -36,7 +36,7 @@ def write_package(folder: Path, name: str, body: bytes | str | dict) -> LandedPa
 
 
 def fields(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [repr(r) for r in con.execute("SELECT * FROM raw.ocds_release_fields ORDER BY ALL").fetchall()]
+    return [repr(r) for r in con.execute("SELECT * EXCLUDE (loaded_at) FROM raw.ocds_release_fields ORDER BY ALL").fetchall()]
 
 
 def python_path(packages: list[LandedPackage]):

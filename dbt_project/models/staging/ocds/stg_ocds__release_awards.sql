@@ -3,17 +3,15 @@
 
 with awards as (
     select
-        r.source,
-        r.ocid,
-        r.release_id,
-        r.release_date,
-        r.loaded_at,
-        unnest(f.awards) as award,
-        unnest(range(1, len(f.awards) + 1)) as award_position
-    from {{ source('raw', 'ocds_releases') }} as r
-    inner join {{ source('raw_ocds', 'ocds_release_fields') }} as f
-        on f.source = r.source and f.ocid = r.ocid and f.release_id = r.release_id
-    where len(f.awards) > 0
+        source,
+        ocid,
+        release_id,
+        release_date,
+        loaded_at,
+        unnest(awards) as award,
+        unnest(range(1, len(awards) + 1)) as award_position
+    from {{ source('raw_ocds', 'ocds_release_fields') }}
+    where len(awards) > 0
 )
 
 select

@@ -4,19 +4,17 @@
 
 with stated as (
     select
-        r.source,
-        r.ocid,
-        r.release_id,
-        r.loaded_at,
+        source,
+        ocid,
+        release_id,
+        loaded_at,
         unnest(list_concat(
-            [f.tender.classification],
-            coalesce(f.tender.additionalClassifications, []),
-            coalesce(list_transform(f.tender.items, lambda i: i.classification), []),
-            coalesce(flatten(list_transform(f.tender.items, lambda i: i.additionalClassifications)), [])
+            [tender.classification],
+            coalesce(tender.additionalClassifications, []),
+            coalesce(list_transform(tender.items, lambda i: i.classification), []),
+            coalesce(flatten(list_transform(tender.items, lambda i: i.additionalClassifications)), [])
         )) as classification
-    from {{ source('raw', 'ocds_releases') }} as r
-    inner join {{ source('raw_ocds', 'ocds_release_fields') }} as f
-        on f.source = r.source and f.ocid = r.ocid and f.release_id = r.release_id
+    from {{ source('raw_ocds', 'ocds_release_fields') }}
 )
 
 select

@@ -5,16 +5,14 @@
 
 with parties as (
     select
-        r.source,
-        r.ocid,
-        r.release_id,
-        r.release_date,
-        r.loaded_at,
-        unnest(f.parties) as party
-    from {{ source('raw', 'ocds_releases') }} as r
-    inner join {{ source('raw_ocds', 'ocds_release_fields') }} as f
-        on f.source = r.source and f.ocid = r.ocid and f.release_id = r.release_id
-    where len(f.parties) > 0
+        source,
+        ocid,
+        release_id,
+        release_date,
+        loaded_at,
+        unnest(parties) as party
+    from {{ source('raw_ocds', 'ocds_release_fields') }}
+    where len(parties) > 0
 )
 
 select

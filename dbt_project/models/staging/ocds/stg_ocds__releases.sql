@@ -17,6 +17,7 @@ select
     f.buyer.name as buyer_name,
     r.landing_file,
     r.loaded_at
-from {{ source('raw', 'ocds_releases') }} as r
-inner join {{ source('raw_ocds', 'ocds_release_fields') }} as f
-    on f.source = r.source and f.ocid = r.ocid and f.release_id = r.release_id
+from {{ source('raw_ocds', 'ocds_release_fields') }} as f
+-- the narrow side last: DuckDB builds its hash table from it rather than from the nested fields
+inner join {{ source('raw', 'ocds_releases') }} as r
+    on r.source = f.source and r.ocid = f.ocid and r.release_id = f.release_id
