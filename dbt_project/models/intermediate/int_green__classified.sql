@@ -10,8 +10,9 @@
 -- Speed: a regular expression taken from a column is compiled again for every row it is applied to
 -- (about 20 us each), so testing every subject against every rule would take minutes at national
 -- scale. Three things keep it small:
--- * incremental: a night classifies only subjects that are new or whose text or CPV codes changed
---   (the fingerprint); a change of the rules seed makes the pipeline rebuild in full (flows/transform.py);
+-- * incremental: a night classifies only the notices of processes with a release loaded since the
+--   last build and the descriptions of payment lines loaded since (a description's text is its key, so
+--   it never changes); a change of the rules seed makes the pipeline rebuild in full (flows/transform.py);
 -- * each distinct text is tested once, however many subjects share it;
 -- * the pre-hook puts all keyword patterns, as one alternation, into a DuckDB variable, which the planner
 --   folds into a constant compiled once; only texts it matches - a superset of those any keyword rule
@@ -35,46 +36,47 @@ with rules as (
     from {{ ref('green_rules') }}
 ),
 
+{%- if is_incremental() %}
+{%- set classified_up_to -%}
+    coalesce((select max(source_loaded_at) from {{ this }} where subject_type = '@subject_type'),
+             cast('1900-01-01 00:00:00+00' as timestamptz))
+{%- endset %}
+{%- endif %}
+notices as (
+    select
+        r.source || '|' || r.ocid as subject_id,
+        coalesce(r.title, '') || ' ' || coalesce(r.description, '') as subject_text,
+        r.last_loaded_at as source_loaded_at
+    from {{ ref('int_ocds__compiled_releases') }} as r
+    {% if is_incremental() %}
+    where r.last_loaded_at > {{ classified_up_to | replace('@subject_type', 'notice') }}
+    {% endif %}
+),
+
 notice_codes as (
-    select source || '|' || ocid as subject_id, list(distinct cpv_code order by cpv_code) as cpv_codes
-    from {{ ref('int_ocds__compiled_classifications') }}
+    select c.source || '|' || c.ocid as subject_id, list(distinct c.cpv_code order by c.cpv_code) as cpv_codes
+    from {{ ref('int_ocds__compiled_classifications') }} as c
+    semi join notices as n on n.subject_id = c.source || '|' || c.ocid
     group by all
 ),
 
-all_subjects as (
-    select
-        'notice' as subject_type,
-        r.source || '|' || r.ocid as subject_id,
-        coalesce(r.title, '') || ' ' || coalesce(r.description, '') as subject_text,
-        c.cpv_codes
-    from {{ ref('int_ocds__compiled_releases') }} as r
-    left join notice_codes as c on c.subject_id = r.source || '|' || r.ocid
+subjects as (
+    select 'notice' as subject_type, n.subject_id, n.subject_text, c.cpv_codes, n.source_loaded_at
+    from notices as n
+    left join notice_codes as c on c.subject_id = n.subject_id
     union all
-    select distinct
+    select
         'payment_description' as subject_type,
         expense_description as subject_id,
         expense_description as subject_text,
-        null::varchar[] as cpv_codes
+        null::varchar[] as cpv_codes,
+        max(loaded_at) as source_loaded_at
     from {{ ref('int_spend__payments_deduplicated') }}
     where expense_description is not null
-),
-
-fingerprinted as (
-    select
-        *,
-        md5(subject_text || '#' || coalesce(array_to_string(cpv_codes, ','), '')) as fingerprint
-    from all_subjects
-),
-
-subjects as (
-    select *
-    from fingerprinted as s
     {% if is_incremental() %}
-    where not exists (
-        select 1 from {{ this }} as t
-        where t.subject_type = s.subject_type and t.subject_id = s.subject_id and t.fingerprint = s.fingerprint
-    )
+      and loaded_at > {{ classified_up_to | replace('@subject_type', 'payment_description') }}
     {% endif %}
+    group by expense_description
 ),
 
 texts as (
@@ -187,7 +189,7 @@ select
     s.subject_id,
     r.category as green_category,
     r.rule_id as green_rule,
-    s.fingerprint
+    s.source_loaded_at
 from subjects as s
 left join ranked as r
     on r.subject_type = s.subject_type
