@@ -9,7 +9,9 @@ fail (GX passes them), never fewer; where no exact superset is known it is TRUE 
 What each translation relies on (GX 1.x pandas engine, checked by tests/gate/test_validation_candidates.py):
 
 - Values are compared as pandas receives them (`pandas_value`): DECIMAL arrives as float64, so bounds
-  are compared on DOUBLE; dates and times as naive UTC timestamps clamped to pandas' range.
+  are compared on DOUBLE; dates and times arrive as naive UTC timestamps clamped to pandas' range, and
+  are compared as stored instants with the bound read as UTC (the clamp never moves a value across a
+  bound inside that range).
 - Between, in-set and regex ignore nulls (NaN and NaT included); not-null counts them. A NaN compares
   above every number in DuckDB, so a bound check selects it (GX then ignores it): a harmless extra row.
 - Regex: GX runs Python `re.search` on `str(value)`; DuckDB's `regexp_matches` is RE2, also a search.
@@ -81,9 +83,11 @@ def _resolve(value: Any, parameters: dict[str, Any]) -> Any:
 def _bound(value: Any, data_type: str) -> str | None:
     """A bound as SQL comparable with the value pandas sees, or None when not translatable."""
     if data_type in DATETIME_TYPES:
-        if isinstance(value, datetime) and value.tzinfo is None:
-            return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
-        return None
+        if not isinstance(value, datetime) or value.tzinfo is not None:
+            return None
+        if data_type == "TIMESTAMP WITH TIME ZONE":  # GX's naive values are UTC
+            return f"TIMESTAMPTZ '{value.isoformat(sep=' ')}+00'"
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         return None
     if isinstance(value, int) and data_type in INTEGER_TYPES:
@@ -97,7 +101,10 @@ def _between(e: gxe.ExpectColumnValuesToBeBetween, data_type: str, parameters: d
     low, high = _resolve(e.min_value, parameters), _resolve(e.max_value, parameters)
     if low is None and high is None:
         return ALL_ROWS  # GX reports the missing bounds itself
-    value = pandas_value(e.column, data_type)
+    # Dates and times are compared as stored: pandas' clamping is the identity inside its range and
+    # never moves a value across a bound inside it, so this selects the same rows (more for a bound
+    # outside that range), and DuckDB can filter the stored column without converting every value.
+    value = quote(e.column)
     if data_type not in DATETIME_TYPES and data_type not in INTEGER_TYPES:
         value = f"CAST({value} AS DOUBLE)"
     outside = []
