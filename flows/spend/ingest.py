@@ -100,8 +100,7 @@ def _commit(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
     if batch.ledger_rows:
         con.execute("BEGIN TRANSACTION")
         try:
-            for row in batch.ledger_rows:
-                insert_ledger(con, row)
+            insert_ledger(con, *batch.ledger_rows)
             con.execute("COMMIT")
         except BaseException:
             batch.broken = True
