@@ -233,8 +233,8 @@ def _checkpoints(settings: Settings, context, suites: Sequence[TableSuite]) -> t
     if marker.exists() and marker.read_text() == digest:
         try:
             return {key: context.checkpoints.get(f"{key[0]}.{key[1]}") for key in plan}, False
-        except gx.exceptions.DataContextError:
-            pass
+        except gx.exceptions.GreatExpectationsError:
+            pass  # a stored object is missing or unreadable: register again
     try:
         source = context.data_sources.get(DATA_SOURCE)
     except KeyError:

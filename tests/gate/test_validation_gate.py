@@ -259,3 +259,19 @@ def test_a_missing_date_is_reported_as_missing_not_as_out_of_the_window(settings
 def test_run_ids_that_could_escape_the_results_folder_are_refused(settings):
     with pytest.raises(ValueError, match="run id"):
         validate(settings, run_id="../../elsewhere")
+
+
+def test_gx_objects_are_written_once_and_again_when_missing(settings):
+    sme = [s for s in SUITES if s.table == "marts.sme_spend"]
+    validate(settings, run_id="run-a", suites=sme)
+    checkpoints = settings.home / "gx" / "checkpoints"
+    written = {p.name: p.stat().st_mtime_ns for p in checkpoints.glob("*.json")}
+    assert "marts.sme_spend.rows.json" in written and "marts.sme_spend.checks.json" in written
+
+    validate(settings, run_id="run-b", suites=sme)
+    assert {p.name: p.stat().st_mtime_ns for p in checkpoints.glob("*.json")} == written
+
+    (checkpoints / "marts.sme_spend.checks.json").unlink()
+    report = validate(settings, run_id="run-c", suites=sme)
+    assert report.passed and (checkpoints / "marts.sme_spend.checks.json").exists()
+    assert "marts.sme_spend.checks" in report.data_docs_index.read_text()
