@@ -171,7 +171,9 @@ def ingest_feeds(
                         raise
                     result = FileResult(feed.publisher_id, feed.url, "fetch_failed", str(exc), None, None, 0, 0, 0, 0)
                 except Exception as exc:
-                    if raise_errors or batch.broken:
+                    if batch.broken:  # a commit failed, so its files are not loaded: stop, do not go on
+                        raise
+                    if raise_errors:
                         _commit(con, batch)
                         raise
                     log.exception("%s %s: unexpected error", feed.publisher_id, safe_url(feed.url))
