@@ -17,11 +17,13 @@ The same pass writes raw.ocds_release_fields: the fields of each stored release 
 the release's release_date and loaded_at, so that the models' staging reads it without a join. It is
 derived from raw.ocds_releases and kept in step with it: `sync_release_fields` (run by `ensure_table`, so
 before every dbt build) adds the fields of releases that reached the table otherwise, e.g. inserted by
-hand or loaded before the table existed, and drops those of releases no longer there.
+hand or loaded before the table existed, and drops those of releases no longer there. Measured at 1M
+releases (load average ~9, so CPU seconds): the load 164 CPU-s and 1.1 GB peak; the sync before a build
+2.5 CPU-s; filling the fields of 1M releases already stored (a database loaded before this table) 24 CPU-s.
 
 The key is kept by the inserts rather than by a primary-key index: each insert skips keys already in the
 table and repeats within its own batch (first file, first position wins), with one hash join per batch
-instead of an index probe and index update per row. The table is only written by these two functions,
+instead of an index probe and index update per row. The tables are only written by this module,
 under the pipeline's run lock; tests/harvest prove one row per key, and the validation suite checks it
 on every run. Tables created before this keep their primary key, which these inserts never violate.
 """
