@@ -222,12 +222,13 @@ def test_header_names_with_control_characters(con, settings, feed_dir, hostile_t
 # Every execute() whose SQL is an f-string, and the names it interpolates: identifiers from code
 # constants or catalog lookups, never input. A new one fails this test until it is reviewed here.
 AUDITED_FSTRING_SQL = {
-    # mart/schema/table: catalog names (information_schema) or code constants; work: current_database();
-    # temp/temp_db: paths the code builds, quoted by _sql_string; str(): of those paths. key/model/built_at:
-    # INCREMENTAL_MARTS constants; source/target/changed/catalog/stale: built from those and catalog names;
-    # the time they compare with is bound ($since).
-    "flows/publish.py": {"META_SCHEMA", "_quote", "_sql_string", "built_at", "catalog", "changed", "key", "mart",
-                         "model", "schema", "source", "stale", "str", "table", "target", "temp", "temp_db", "work"},
+    # schema/table: catalog names (information_schema) or code constants; work: current_database();
+    # temp/temp_db: paths the code builds, quoted by _sql_string; str(): of those paths; tag: integers and a
+    # hex digest through _sql_string. key/relation/where/source/target/stale: built by _quote from catalog or
+    # constant names (CHECKSUM_KEY, META_SCHEMA) and bucket numbers; the checksums compared are bound
+    # ($parts, $nulls).
+    "flows/publish.py": {"CHECKSUM_KEY", "META_SCHEMA", "_quote", "_sql_string", "key", "relation", "schema",
+                         "source", "stale", "str", "table", "tag", "target", "temp", "temp_db", "where", "work"},
     "flows/database.py": {"MEMORY_LIMIT"},
     "flows/reference.py": {"POSTCODE_TABLE"},
     # Column indexes and widths (ints), regex constants through _sql_literal; the file path is bound ($path).
@@ -235,9 +236,10 @@ AUDITED_FSTRING_SQL = {
     # Table and column names from code constants; every value is an unnest($n) parameter.
     "flows/spend/load.py": {"PAYMENT_COLUMNS", "STAGED_TABLE", "names", "select", "table"},
     # Suite, table and check names and SQL (sql, changed, rows) from expectations/suites.py, the time they
-    # compare with bound ($since); limits are code constants.
-    "flows/validate.py": {"DUCKDB_MEMORY_LIMIT", "_SAMPLE_ROWS", "changed", "check", "rows", "select", "sql", "suite",
-                          "table"},
+    # compare with bound ($since); condition: built by expectations/candidates.py from the suites' declared
+    # expectations and code-computed parameters; limits are code constants.
+    "flows/validate.py": {"DUCKDB_MEMORY_LIMIT", "_SAMPLE_ROWS", "changed", "condition", "rows", "select", "sql",
+                          "suite"},
 }
 
 
