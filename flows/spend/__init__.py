@@ -4,7 +4,7 @@ Plain functions for the pipeline to wrap in Prefect tasks:
 - `read_registry(path) -> list[Feed]`: read and validate the feed registry CSV.
 - `record_publishers(con, feeds)`: upsert the registry rows into raw.spend_publishers.
 - `ingest_feed(con, settings, feed, *, session=None) -> FileResult`: fetch, land, parse and load one file.
-- `ingest_feeds(con, settings, feeds, ...) -> list[FileResult]`: the same for many, several files per commit.
+- `ingest_feeds(con, settings, feeds, ...) -> list[FileResult]`: the same for many on one connection (batched commits).
 """
 
 from flows.spend.ingest import FileResult, ingest_feed, ingest_feeds
