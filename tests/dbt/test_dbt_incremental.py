@@ -39,6 +39,7 @@ from flows.transform import build, full_refresh_reason, inputs_fingerprint, prep
 
 LATE_PROCESS = "cf_2025_award_suppliers_without_details_late_publication.json"  # Hennessy, LGM, McManus
 AKER = "cf_2025_award_supplier_sme.json"
+ELM = "cf_2025_award_supplier_sme_vcse_true.json"  # its only award is cancelled in the night
 BUILD_TIME_COLUMNS = {"attributed_at"}  # when a row was built, which is all that may differ
 
 
@@ -52,6 +53,17 @@ def _aker_award_update(release: dict) -> dict:
     for party in update["parties"]:
         if "supplier" in party.get("roles", []):
             party["details"]["scale"] = "large"
+    return update
+
+
+def _cancelled(release: dict) -> dict:
+    """A later release of the process cancelling every award: the process leaves the award facts."""
+    update = copy.deepcopy(release)
+    update["id"] = release["id"] + "-cancelled"
+    update["date"] = "2025-07-01T09:00:00Z"
+    update["tag"] = ["awardUpdate"]
+    for award in update["awards"]:
+        award["status"] = "cancelled"
     return update
 
 
@@ -114,12 +126,14 @@ def nightly(tmp_path_factory):
     def night(con):
         insert_releases(con, "contracts_finder", [releases[LATE_PROCESS]], f"landing/contracts_finder/{LATE_PROCESS}")
         insert_releases(con, "contracts_finder", [_aker_award_update(releases[AKER])], "landing/contracts_finder/night")
+        insert_releases(con, "contracts_finder", [_cancelled(releases[ELM])], "landing/contracts_finder/night")
         insert_payments(con, _night_payments())
 
     load_raw(settings, first_day)
     assert build(settings).full_refresh_reason == "no complete build recorded yet"
     assert publish(settings).updated_in_place == []  # nothing published yet to start from
     before = dict(query(settings, "SELECT payment_key, scale FROM marts.fct_payments"))
+    assert query(settings, f"SELECT count(*) FROM marts.fct_award_suppliers WHERE ocid = '{releases[ELM]['ocid']}'") == [(1,)]
     load_raw(settings, night)
     result = build(settings)
 
@@ -144,6 +158,9 @@ def test_the_night_changed_what_it_should(nightly):
         == [("GB-COH-07654321",)]
     # Republished copies are not counted again: of the four republished lines, three are copies.
     assert query(settings, f"SELECT count(*) FROM marts.fct_payments WHERE source_file = '{REPUBLISHED}'") == [(1,)]
+    # Elm's only award was cancelled: its process has no award facts any more.
+    assert query(settings, "SELECT count(*) FROM marts.fct_award_suppliers WHERE supplier_name = 'Elm Site Services Ltd'") \
+        == [(0,)]
     # Aker's notice is re-classified under its new title.
     assert query(settings, "SELECT green_rule FROM intermediate.int_green__classified "
                            "WHERE subject_id LIKE '%f80f9edd%'") == [("kw_heat_pump",)]
