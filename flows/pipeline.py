@@ -157,9 +157,10 @@ def _log_file(feed: Feed, result: FileResult) -> None:
 
 @task(name="ingest-spend-files", task_run_name="spend: {label}", cache_policy=NO_CACHE)
 def ingest_spend_files(settings: Settings, feeds: list[Feed], bar: Progress, label: str) -> list[FileResult]:
-    """Every feed in one pass, several files per commit (flows/spend/ingest.ingest_feeds): at national
-    scale a transaction and a working-database connection per file cost more than the files' parsing.
-    A file whose fetch failed comes back as 'fetch_failed' and is retried on its own."""
+    """Every feed in one pass on one working-database connection (flows/spend/ingest.ingest_feeds, a commit
+    per loaded file): at national scale opening, checkpointing and closing the database for every file
+    cost more than reading it. A file whose fetch failed comes back as 'fetch_failed' and is retried on
+    its own."""
 
     def report(feed: Feed, result: FileResult) -> None:
         _log_file(feed, result)
