@@ -321,9 +321,11 @@ def prepare_bulk(body: bytes, synonyms: Synonyms) -> PreparedCsv | None:
     # no blank line, DuckDB returns as many records as there are lines only if no quoted field spans
     # lines (checked after reading). Rows wider than the first rows make DuckDB's strict reader fail.
     # Line breaks are single bytes in UTF-8, so these scans run over the bytes (4x faster than the text).
+    # An odd number of quotes means a quoted field that never closes: Python's reader runs it to the end of
+    # the file (line breaks included), DuckDB's does not.
     line_ends, returns = utf8.count(b"\n"), utf8.count(b"\r")
     if (b"\n\n" in utf8 or utf8[:1] in (b"\r", b"\n") or returns not in (0, line_ends)
-            or (returns and b"\n\r\n" in utf8)):
+            or (returns and b"\n\r\n" in utf8) or utf8.count(b'"') % 2):
         return None
     width = max(len(cells) for _, cells in head.rows)
     if width == 0:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import example, given, settings as hypothesis_settings, strategies as st
 from spend_helpers import FIXTURES, write_registry
 
 from flows.spend import fast, ingest_feed
@@ -187,6 +187,8 @@ line_cells = st.one_of(
 @given(st.lists(st.lists(line_cells, min_size=0, max_size=5), min_size=1, max_size=25),
        st.sampled_from(["\n", "\r\n", "\r"]), st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
        st.booleans(), st.booleans())
+# Found in CI: a quote that never closes runs to the end of the file in Python's reader, not in DuckDB's.
+@example(rows=[['"'], []], ending="\n", encoding="utf-8", title=False, trailing=False)
 def test_bulk_path_takes_a_file_only_when_it_reads_it_as_python_does(rows, ending, encoding, title, trailing):
     """Any mix of line endings, blank lines, quoted breaks, NULs and encodings: the line-break checks
     (run over the UTF-8 bytes) decline what they cannot number exactly, and what they take ends as in Python."""
