@@ -14,17 +14,12 @@
     unique_key is (source, ocid), not the model's grain, because recompiling a process can also drop rows
     of it (an amendment restating the CPV codes). Releases are only ever added, so a process that has rows
     always keeps some, and deleting the processes present in the new rows removes every stale row.
-
-    The latest load already compiled into this model: `watermark` is the column that carries it. Before any
-    row exists, everything is new. -#}
-{% macro ocds_compiled_up_to(watermark='last_loaded_at') -%}
-    coalesce((select max({{ watermark }}) from {{ this }}), cast('1900-01-01 00:00:00+00' as timestamptz))
-{%- endmacro %}
+    The latest load already compiled is `built_up_to(watermark)` (macros/incremental.sql). -#}
 
 {#- The processes an incremental run recompiles: those with a release loaded after this model's watermark.
     `releases` has one row per release with its loaded_at (int_ocds__release_sequence). -#}
 {% macro ocds_touched_processes(releases, watermark='last_loaded_at') -%}
-    select distinct source, ocid from {{ releases }} where loaded_at > {{ ocds_compiled_up_to(watermark) }}
+    select distinct source, ocid from {{ releases }} where loaded_at > {{ built_up_to(watermark) }}
 {%- endmacro %}
 
 {#- In an incremental run, a join that keeps only the rows of `alias` whose process was touched (see

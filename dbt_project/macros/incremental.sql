@@ -18,3 +18,10 @@
         {{ file_column }} in ({% for f in files %}'{{ f | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %})
     {%- endif -%}
 {%- endmacro %}
+
+{#- The latest load already built into this model (of the rows meeting `condition`, if given): `watermark`
+    is the column that carries it. Before any such row exists, everything is new. -#}
+{% macro built_up_to(watermark='last_loaded_at', condition=none) -%}
+    coalesce((select max({{ watermark }}) from {{ this }}{% if condition %} where {{ condition }}{% endif %}),
+             cast('1900-01-01 00:00:00+00' as timestamptz))
+{%- endmacro %}

@@ -36,12 +36,6 @@ with rules as (
     from {{ ref('green_rules') }}
 ),
 
-{%- if is_incremental() %}
-{%- set classified_up_to -%}
-    coalesce((select max(source_loaded_at) from {{ this }} where subject_type = '@subject_type'),
-             cast('1900-01-01 00:00:00+00' as timestamptz))
-{%- endset %}
-{%- endif %}
 notices as (
     select
         r.source || '|' || r.ocid as subject_id,
@@ -49,7 +43,7 @@ notices as (
         r.last_loaded_at as source_loaded_at
     from {{ ref('int_ocds__compiled_releases') }} as r
     {% if is_incremental() %}
-    where r.last_loaded_at > {{ classified_up_to | replace('@subject_type', 'notice') }}
+    where r.last_loaded_at > {{ built_up_to('source_loaded_at', "subject_type = 'notice'") }}
     {% endif %}
 ),
 
@@ -74,7 +68,7 @@ subjects as (
     from {{ ref('int_spend__payments_deduplicated') }}
     where expense_description is not null
     {% if is_incremental() %}
-      and loaded_at > {{ classified_up_to | replace('@subject_type', 'payment_description') }}
+      and loaded_at > {{ built_up_to('source_loaded_at', "subject_type = 'payment_description'") }}
     {% endif %}
     group by expense_description
 ),

@@ -16,10 +16,10 @@ with awards as (
     {% if is_incremental() %}
         and (source, ocid) in (
             select source, ocid from {{ ref('int_ocds__compiled_awards') }}
-            where last_loaded_at > {{ ocds_compiled_up_to() }}
+            where last_loaded_at > {{ built_up_to() }}
             union
             select source, ocid from {{ ref('int_ocds__compiled_parties') }}
-            where last_loaded_at > {{ ocds_compiled_up_to() }}
+            where last_loaded_at > {{ built_up_to() }}
         )
     {% endif %}
 )
