@@ -337,12 +337,6 @@ def prepare_bulk(body: bytes, synonyms: Synonyms) -> PreparedCsv | None:
     )
 
 
-def stage_bulk(con: duckdb.DuckDBPyConnection, body: bytes, synonyms: Synonyms, file_no: int = 0) -> BulkFile | None:
-    """prepare_bulk, then stage_prepared."""
-    prepared = prepare_bulk(body, synonyms)
-    return None if prepared is None else stage_prepared(con, prepared, file_no)
-
-
 def stage_prepared(con: duckdb.DuckDBPyConnection, prepared: PreparedCsv, file_no: int) -> BulkFile | None:
     """Add a prepared file's ordinary payment lines to the temp table spend_bulk_payments under `file_no`;
     None (nothing added) to use parse_file instead.

@@ -35,7 +35,8 @@ def _payment_tuples(payments) -> list[tuple]:
 
 def _bulk_result(body: bytes):
     con = duckdb.connect()
-    bulk = fast.stage_bulk(con, body, SYNONYMS, file_no=7)
+    prepared = fast.prepare_bulk(body, SYNONYMS)
+    bulk = None if prepared is None else fast.stage_prepared(con, prepared, 7)
     staged = [] if bulk is None else con.execute(
         f"SELECT {', '.join(COLUMNS)} FROM {fast.STAGED_TABLE} WHERE file_no = 7").fetchall()
     con.close()
