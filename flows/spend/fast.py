@@ -13,6 +13,10 @@ outcome (tests/spend/test_spend_fast.py checks the two paths agree).
 The bulk path declines the file (returns None) whenever it cannot guarantee line numbers or cells
 identical to Python's csv reader: XLSX, another delimiter, a quoted field spanning lines, a blank
 line, or a line DuckDB's strict CSV reader refuses.
+
+Files of one layout (layout_key) are read together: one `read_csv` over their files (`filename` tells
+the lines apart), one value map, one insert. Each statement costs 5-15 ms to plan whatever its size
+(the amount expression alone ~10 ms), which at a few thousand lines a file was most of the cost.
 """
 
 from __future__ import annotations
@@ -38,29 +42,38 @@ HEAD_RECORDS = 23  # MAX_TITLE_ROWS + 1 header candidates, + a possible second h
 # Python's str.strip() removes exactly the characters for which str.isspace() is true.
 _WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 _LINE_END = re.compile(r"\r\n|\r|\n")
-_STAGED = "spend_bulk_payments"
-_CREATE_STAGED = (
-    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGED} (file_no INTEGER, source_row INTEGER, payment_date DATE, "
-    "amount_gbp DECIMAL(18,2), supplier_name VARCHAR, is_redacted BOOLEAN, supplier_id VARCHAR, "
-    "transaction_number VARCHAR, expense_description VARCHAR, expense_area VARCHAR, company_number VARCHAR, "
-    "vat_number VARCHAR, supplier_postcode VARCHAR)"
-)
+_TABLES = "spend_bulk_"  # prefix of the temp tables of the staged groups
+
+
+@dataclass(frozen=True)
+class BulkGroup:
+    """Files of one layout whose data lines sit in the temp table `lines` (cells c0.., amount_gbp,
+    filename), their distinct cells' values in `maps`; drop_staged() drops both."""
+
+    number: int
+    reader: RowReader  # of the group's first file: the SQL depends only on what layout_key holds
+    width: int
+    exact_trim: bool
+
+    @property
+    def lines(self) -> str:
+        return f"{_TABLES}lines_{self.number}"
+
+    @property
+    def maps(self) -> str:
+        return f"{_TABLES}maps_{self.number}"
 
 
 @dataclass
 class BulkFile:
-    """A file whose ordinary payment lines sit in the temp table `spend_bulk_payments`; `parsed` holds the rest.
-
-    The table collects the payment lines of several files (a batch committed together) under their
-    `file_no`: file_no, source_row, payment_date, amount_gbp, supplier_name, is_redacted, supplier_id,
-    transaction_number, expense_description, expense_area, company_number, vat_number, supplier_postcode.
-    drop_staged() empties it.
-    """
+    """A file whose ordinary payment lines are staged in its group's table; `parsed` holds the rest."""
 
     parsed: ParsedFile
-    loaded: int  # payment lines of this file in the table
+    loaded: int  # payment lines of this file in the group's table
     first_line: int  # line number in the file of the first data line
-    file_no: int
+    group: BulkGroup
+    path: str  # the `filename` of its lines in the group's table
+    start: int  # rowid there of its first data line
 
 
 def _ct(column: str, exact_trim: bool) -> str:
@@ -116,11 +129,11 @@ class ValueMap:
     """
 
     columns: tuple[int, ...]  # cell columns the outputs depend on; () when the file has none of them
-    outputs: tuple[tuple[str, str], ...]  # (payment column, column of spend_bulk_maps holding it)
+    outputs: tuple[tuple[str, str], ...]  # (payment column, column of the maps table holding it)
     read: Callable[..., tuple]  # cells (str or None) -> outputs
 
 
-# spend_bulk_maps holds every map's rows; one typed column per kind of output.
+# A group's maps table holds every map's rows; one typed column per kind of output.
 _MAP_COLUMNS = {"day": "DATE", "text": "VARCHAR", "flag": "BOOLEAN"}
 
 
@@ -154,11 +167,12 @@ def _key(columns: tuple[int, ...], width: int) -> str:
     return " || chr(0) || ".join(f"coalesce(c{c}, '')" if c < width else "''" for c in columns)
 
 
-def _stage_maps(con: duckdb.DuckDBPyConnection, maps: list[ValueMap], width: int) -> None:
-    """Fill the temp table spend_bulk_maps (map, key, day, text, flag) from the distinct keys of each map."""
+def _stage_maps(con: duckdb.DuckDBPyConnection, group: BulkGroup) -> None:
+    """Fill the group's maps table (map, key, day, text, flag) from the distinct keys of each map."""
+    maps, width = value_maps(group.reader), group.width
     keyed = [(number, value_map) for number, value_map in enumerate(maps) if value_map.columns]
     distinct = " UNION ALL ".join(
-        f"SELECT DISTINCT {number} AS map, {_key(value_map.columns, width)} AS key FROM spend_bulk_lines"
+        f"SELECT DISTINCT {number} AS map, {_key(value_map.columns, width)} AS key FROM {group.lines}"
         for number, value_map in keyed
     )
     rows: dict[str, list] = {"map": [], "key": [], "day": [], "text": [], "flag": []}
@@ -170,7 +184,7 @@ def _stage_maps(con: duckdb.DuckDBPyConnection, maps: list[ValueMap], width: int
         for column in _MAP_COLUMNS:
             rows[column].append(outputs.get(column))
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE spend_bulk_maps AS SELECT unnest($map) AS map, unnest($key) AS key, "
+        f"CREATE OR REPLACE TEMP TABLE {group.maps} AS SELECT unnest($map) AS map, unnest($key) AS key, "
         "CAST(unnest($day) AS DATE) AS day, CAST(unnest($text) AS VARCHAR) AS text, "
         "CAST(unnest($flag) AS BOOLEAN) AS flag",
         rows,
@@ -181,35 +195,43 @@ def _col(index: int, width: int) -> str:
     return f"c{index}" if index < width else "NULL::VARCHAR"
 
 
-def _lines_sql(reader: RowReader, width: int, exact_trim: bool) -> str:
-    """The data lines as read by DuckDB's strict CSV reader (bound $path), one VARCHAR per cell, with the
-    amount read once here: both the leftover scan and the payments insert use it."""
+def _lines_sql(group: BulkGroup) -> str:
+    """The data lines of the files (bound $paths, in order) as read by DuckDB's strict CSV reader, one
+    VARCHAR per cell, with the amount read once here (both the leftover scan and the payments insert use
+    it) and the file each line came from."""
+    width = group.width
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    amount = _amount_sql(_ct(_col(reader.amount_column, width), exact_trim))
+    amount = _amount_sql(_ct(_col(group.reader.amount_column, width), group.exact_trim))
     return (
-        f"CREATE OR REPLACE TEMP TABLE spend_bulk_lines AS SELECT *, {amount} AS amount_gbp "
-        f"FROM read_csv($path, header = false, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-        f"null_padding = true, columns = {columns}, parallel = false)"
+        f"CREATE OR REPLACE TEMP TABLE {group.lines} AS SELECT * EXCLUDE (filename), {amount} AS amount_gbp, "
+        f"filename FROM read_csv($paths, header = false, auto_detect = false, delim = ',', quote = '\"', "
+        f"escape = '\"', null_padding = true, columns = {columns}, parallel = false, filename = true)"
     )
 
 
-def _map_join(number: int, value_map: ValueMap, width: int) -> str:
-    return (f"JOIN spend_bulk_maps AS m{number} ON m{number}.map = {number} "
-            f"AND m{number}.key = {_key(value_map.columns, width)}")
+def _map_join(group: BulkGroup, number: int, value_map: ValueMap) -> str:
+    return (f"JOIN {group.maps} AS m{number} ON m{number}.map = {number} "
+            f"AND m{number}.key = {_key(value_map.columns, group.width)}")
 
 
-def _leftovers_sql(reader: RowReader, width: int) -> str:
-    """How many lines DuckDB read, and the 0-based indexes of those SQL does not take as payments (no date
-    or no amount in a form read exactly here): Python's RowReader reads those."""
-    date_map = value_maps(reader)[0]
+def _leftovers_sql(group: BulkGroup) -> str:
+    """Per file: how many lines DuckDB read, the rowids of its first and last, and the rowids of those SQL
+    does not take as payments (no date or no amount in a form read exactly here): Python's RowReader reads
+    those."""
+    date_map = value_maps(group.reader)[0]
     return f"""
-        SELECT count(*), coalesce(list(lines.rowid) FILTER (m0.day IS NULL OR lines.amount_gbp IS NULL), [])
-        FROM spend_bulk_lines AS lines {_map_join(0, date_map, width)}
+        SELECT lines.filename, count(*), min(lines.rowid), max(lines.rowid),
+               coalesce(list(lines.rowid) FILTER (m0.day IS NULL OR lines.amount_gbp IS NULL), [])
+        FROM {group.lines} AS lines {_map_join(group, 0, date_map)}
+        GROUP BY lines.filename
     """
 
 
-def _classify_sql(reader: RowReader, width: int, exact_trim: bool) -> str:
-    """The payment lines SQL reads ($file_no, $first_line bound), in the columns of spend_bulk_payments."""
+def payments_sql(group: BulkGroup) -> str:
+    """The payment lines SQL reads, from the group's tables: filename, line_id (its rowid there; the
+    file's source_row is its BulkFile's first_line + line_id - start) and the payment columns from
+    payment_date to supplier_postcode, in the contract's order."""
+    reader, width, exact_trim = group.reader, group.width, group.exact_trim
     cols = reader.columns
 
     def first_text(name: str) -> str:
@@ -222,22 +244,22 @@ def _classify_sql(reader: RowReader, width: int, exact_trim: bool) -> str:
             # An optional column the file lacks: Python reads None there, which every parser maps to None.
             outputs += [f"NULL::{_MAP_COLUMNS[column]} AS {name}" for name, column in value_map.outputs]
             continue
-        joins.append(_map_join(number, value_map, width))
+        joins.append(_map_join(group, number, value_map))
         outputs += [f"m{number}.{column} AS {name}" for name, column in value_map.outputs]
     return f"""
         SELECT
-            $file_no, CAST($first_line + lines.rowid AS INTEGER),
-            payment_date, amount_gbp, supplier_name, is_redacted, supplier_id, transaction_number,
+            filename, line_id, payment_date, amount_gbp, supplier_name, is_redacted, supplier_id, transaction_number,
             expense_description, expense_area, company_number, vat_number, supplier_postcode
         FROM (
             SELECT
-                lines.rowid,
+                lines.filename,
+                lines.rowid AS line_id,
                 lines.amount_gbp,
                 {first_text('transaction_number')} AS transaction_number,
                 {first_text('expense_description')} AS expense_description,
                 {first_text('expense_area')} AS expense_area,
                 {', '.join(outputs)}
-            FROM spend_bulk_lines AS lines
+            FROM {group.lines} AS lines
             {' '.join(joins)}
         ) AS lines
         WHERE payment_date IS NOT NULL AND amount_gbp IS NOT NULL
@@ -337,58 +359,65 @@ def prepare_bulk(body: bytes, synonyms: Synonyms) -> PreparedCsv | None:
     )
 
 
-def stage_prepared(con: duckdb.DuckDBPyConnection, prepared: PreparedCsv, file_no: int) -> BulkFile | None:
-    """Add a prepared file's ordinary payment lines to the temp table spend_bulk_payments under `file_no`;
-    None (nothing added) to use parse_file instead.
+def layout_key(prepared: PreparedCsv) -> tuple:
+    """Files with equal keys are read by the same SQL (stage_group): the same width, the same columns for
+    every field, the same trim."""
+    reader = prepared.reader
+    return (prepared.width, prepared.exact_trim, reader.amount_column, reader.date_column,
+            reader.supplier_column, tuple(sorted(reader.columns.items())))
 
-    The returned BulkFile's `parsed` holds the lines Python read (rejects, skips and payments whose
-    amount SQL left alone). Nothing is added when this raises.
+
+def stage_group(con: duckdb.DuckDBPyConnection, number: int, files: list[PreparedCsv]) -> list[BulkFile | None]:
+    """Stage the ordinary payment lines of prepared files of one layout_key in temp tables (BulkGroup
+    `number`, which must be new on this connection); per file its BulkFile, or None to use parse_file.
+
+    Each BulkFile's `parsed` holds the lines Python read (rejects, skips and payments whose amount SQL
+    left alone). When DuckDB refuses one file the others are read again on their own, under group
+    numbers `number` * 1000 + 1, 2, ...
     """
-    reader, width, exact_trim = prepared.reader, prepared.width, prepared.exact_trim
-    handle, path = tempfile.mkstemp(prefix="spend-bulk-", suffix=".csv")
+    first = files[0]
+    group = BulkGroup(number, first.reader, first.width, first.exact_trim)
+    paths = []
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(prepared.utf8)
-        con.execute(_lines_sql(reader, width, exact_trim), {"path": path})
+        for prepared in files:
+            handle, path = tempfile.mkstemp(prefix="spend-bulk-", suffix=".csv")
+            paths.append(path)
+            with os.fdopen(handle, "wb") as out:
+                out.write(prepared.utf8)
+        con.execute(_lines_sql(group), {"paths": paths})
     except duckdb.Error:
-        return None
+        if len(files) == 1:
+            return [None]
+        return [stage_group(con, number * 1000 + index, [prepared])[0] for index, prepared in enumerate(files, 1)]
     finally:
-        os.unlink(path)
-    try:
-        _stage_maps(con, value_maps(reader), width)
-        total, leftover_list = con.execute(_leftovers_sql(reader, width)).fetchone()
-        if total != prepared.lines:
-            return None
-
+        for path in paths:
+            os.unlink(path)
+    _stage_maps(con, group)
+    counts = {row[0]: row[1:] for row in con.execute(_leftovers_sql(group)).fetchall()}
+    staged = []
+    for path, prepared in zip(paths, files):
+        total, start, end, leftovers = counts.get(path, (0, 0, -1, []))
+        # One record per line, in order: the file's lines must be exactly its rowids start..end.
+        if total != prepared.lines or end - start + 1 != total:
+            staged.append(None)
+            continue
         first_line = prepared.first_line
         parsed = ParsedFile(kind="csv", encoding=prepared.encoding, sheet=None, header_row=prepared.header_row)
-        if leftover_list:
+        if leftovers:
             texts = prepared.utf8.split(b"\n")
-            for index in sorted(leftover_list):
+            for rowid in sorted(leftovers):
+                index = rowid - start
                 cells = next(csv.reader([texts[index].decode("utf-8").removesuffix("\r")]), [])
-                reader.read(first_line + index, cells, parsed)
-        con.execute(_CREATE_STAGED)
-        (loaded,) = con.execute(
-            f"INSERT INTO {_STAGED} {_classify_sql(reader, width, exact_trim)}",
-            {"file_no": file_no, "first_line": first_line},
-        ).fetchone()
-    finally:
-        con.execute("DROP TABLE IF EXISTS spend_bulk_maps")
-        con.execute("DROP TABLE IF EXISTS spend_bulk_lines")
-    if loaded + parsed.rows_read != prepared.lines:
-        discard_staged(con, file_no)
-        raise AssertionError(f"bulk spend path lost lines: {loaded} + {parsed.rows_read} != {prepared.lines}")
-    return BulkFile(parsed=parsed, loaded=loaded, first_line=first_line, file_no=file_no)
-
-
-def discard_staged(con: duckdb.DuckDBPyConnection, file_no: int) -> None:
-    """Remove one file's staged payment lines (its load failed after they were staged)."""
-    con.execute(_CREATE_STAGED)
-    con.execute(f"DELETE FROM {_STAGED} WHERE file_no = ?", [file_no])
+                prepared.reader.read(first_line + index, cells, parsed)
+        staged.append(BulkFile(parsed=parsed, loaded=total - len(leftovers), first_line=first_line, group=group,
+                               path=path, start=start))
+    return staged
 
 
 def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"DROP TABLE IF EXISTS {_STAGED}")
-
-
-STAGED_TABLE = _STAGED
+    """Drop every staged group's temp tables."""
+    names = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?)", [_TABLES]
+    ).fetchall()
+    for (name,) in names:
+        con.execute(f"DROP TABLE IF EXISTS {name}")

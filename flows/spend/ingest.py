@@ -16,7 +16,7 @@ import requests
 from flows.config import Settings
 from flows.http import Fetched, FetchError, RetryPolicy, safe_url
 from flows.landing import LandedFile, land
-from flows.spend.fast import PreparedCsv, drop_staged, prepare_bulk, stage_prepared
+from flows.spend.fast import BulkFile, PreparedCsv, drop_staged, layout_key, prepare_bulk, stage_group
 from flows.spend.fetch import DEFAULT_MAX_BYTES, FeedError, fetch_feed, local_signature
 from flows.spend.layout import LayoutError, Synonyms, load_synonyms, sniff_kind
 from flows.spend.load import (
@@ -27,12 +27,12 @@ from flows.spend.registry import Feed
 from flows.spend.rows import ParsedFile, parse_file
 
 SOURCE_ID = "local_spend"
-# Payment lines staged before a commit. By default every loaded file commits on its own (with the other
-# outcomes read before it). Batches of >= 122,880 lines are written by DuckDB straight to compressed row
-# groups instead of through the WAL: measured at 10M lines with 250,000, 14% less wall time at the same
-# CPU, but ~0.5 GB more peak memory and a partial row group per commit, which later checkpoints merge
-# (the next night's spend stage took 14 s instead of 4-10 s).
-COMMIT_ROWS = 1
+# Data lines read before a commit: the files of a batch are staged together, one read_csv and one insert
+# per layout (flows/spend/fast.stage_group), whose planning costs 5-15 ms a statement whatever their size.
+# Kept under a row group (122,880 rows): bigger commits are written by DuckDB straight to compressed row
+# groups, leaving a partial one per commit that later checkpoints merge (measured before: the next
+# night's spend stage took 14 s instead of 4-10 s) and ~0.5 GB more peak memory at 250,000.
+COMMIT_ROWS = 100_000
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +71,30 @@ def _stem(feed: Feed) -> str:
 
 
 @dataclass
+class _Pending:
+    """A CSV file prepared for the bulk path, staged with the batch's other files of its layout at commit."""
+
+    index: int  # its place in the feeds
+    feed: Feed
+    prepared: PreparedCsv
+    body: bytes
+    source_file: str
+    sha: str
+    common: dict  # ledger fields known when it was read
+
+
+@dataclass
 class _Batch:
     """File versions parsed but not yet committed, and the ledger rows of the other outcomes."""
 
+    synonyms: Synonyms
+    raise_errors: bool
     files: list[StagedFile] = field(default_factory=list)
     ledger_rows: list[LedgerRow] = field(default_factory=list)
-    rows: int = 0  # payment lines staged
-    file_numbers: int = 0
+    pending: list[_Pending] = field(default_factory=list)
+    done: dict[int, FileResult] = field(default_factory=dict)  # outcomes of pending files, by index
+    rows: int = 0  # payment lines staged, data lines of pending files
+    groups: int = 0
     broken: bool = False  # a commit failed: the staged outcomes are gone, so nothing more may be committed
 
     def record(self, row: LedgerRow) -> FileResult:
@@ -85,20 +102,62 @@ class _Batch:
         return FileResult.from_ledger(row)
 
     def holds(self, publisher_id: str, url: str) -> bool:
-        return any((f.feed.publisher_id, f.feed.url) == (publisher_id, url) for f in self.files) or any(
-            (r.publisher_id, r.url) == (publisher_id, url) for r in self.ledger_rows)
+        return any((f.feed.publisher_id, f.feed.url) == (publisher_id, url) for f in [*self.files, *self.pending]) \
+            or any((r.publisher_id, r.url) == (publisher_id, url) for r in self.ledger_rows)
 
     def url_with(self, publisher_id: str, sha: str) -> str | None:
-        """The URL of a staged file of this publisher with these bytes."""
-        return next((f.feed.url for f in self.files if (f.feed.publisher_id, f.sha) == (publisher_id, sha)), None)
+        """The URL of a staged or pending file of this publisher with these bytes (a pending file's layout
+        was found, so it loads)."""
+        return next((f.feed.url for f in [*self.files, *self.pending]
+                     if (f.feed.publisher_id, f.sha) == (publisher_id, sha)), None)
 
-    def next_file_no(self) -> int:
-        self.file_numbers += 1
-        return self.file_numbers
+    def next_group(self) -> int:
+        self.groups += 1
+        return self.groups
+
+
+def _stage_pending(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
+    """Stage the pending files, one group per layout; their outcomes join the batch and `done`."""
+    groups: dict[tuple, list[_Pending]] = {}
+    for item in batch.pending:
+        groups.setdefault(layout_key(item.prepared), []).append(item)
+    batch.pending = []
+    for items in groups.values():
+        _stage_items(con, batch, items)
+
+
+def _stage_items(con: duckdb.DuckDBPyConnection, batch: _Batch, items: list[_Pending]) -> None:
+    try:
+        bulks = stage_group(con, batch.next_group(), [item.prepared for item in items])
+    except Exception as exc:
+        if batch.raise_errors:
+            raise
+        if len(items) > 1:  # find the file that fails; the others load
+            for item in items:
+                _stage_items(con, batch, [item])
+        else:
+            batch.done[items[0].index] = _unexpected(batch, items[0].feed, exc)
+        return
+    for item, bulk in zip(items, bulks):
+        try:
+            batch.done[item.index] = _bulk_outcome(batch, item, bulk)
+        except Exception as exc:
+            if batch.raise_errors:
+                raise
+            batch.done[item.index] = _unexpected(batch, item.feed, exc)
+
+
+def _unexpected(batch: _Batch, feed: Feed, exc: Exception) -> FileResult:
+    log.exception("%s %s: unexpected error", feed.publisher_id, safe_url(feed.url))
+    return batch.record(LedgerRow(
+        publisher_id=feed.publisher_id, url=feed.url, status="failed",
+        message=f"unexpected error: {type(exc).__name__}: {exc}", ingested_at=datetime.now(timezone.utc)))
 
 
 def _commit(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
     """The batch's other outcomes, then its file versions (one transaction each); the batch is emptied."""
+    if batch.pending:
+        _stage_pending(con, batch)
     if batch.ledger_rows:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -135,7 +194,8 @@ def ingest_feeds(
     COMMIT_ROWS): each commit is one transaction, so a crash leaves every file of a batch wholly loaded
     and logged or not at all (the next run loads the rest). Outcomes without rows (unchanged, rejected,
     failed) wait for the next commit, so a night of unchanged files costs one insert.
-    `on_result(feed, result)` is called as each file is read; its outcome is committed with its batch.
+    `on_result(feed, result)` is called in feed order as each file's outcome is known (a CSV file's
+    when its batch is staged); its outcome is committed with its batch.
 
     One feed's failure does not stop the others: a failed fetch is recorded as 'fetch_failed' (retry
     those feeds with ingest_feed) and an unexpected error as 'failed' with the error, and logged. With
@@ -144,8 +204,20 @@ def ingest_feeds(
     ensure_tables(con)
     synonyms = synonyms or load_synonyms()
     previous = previous_versions(con, feeds)
-    batch = _Batch()
-    results = []
+    batch = _Batch(synonyms, raise_errors)
+    results: list[FileResult | None] = []  # None while a file waits in the batch
+    reported = 0
+
+    def settle() -> None:
+        """Results of the files staged at a commit; on_result in feed order for all known so far."""
+        nonlocal reported
+        for index, result in batch.done.items():
+            results[index] = result
+        batch.done.clear()
+        while reported < len(results) and results[reported] is not None:
+            if on_result is not None:
+                on_result(feeds[reported], results[reported])
+            reported += 1
 
     def read(feed: Feed) -> _Read:
         return _read(settings, feed, previous.get((feed.publisher_id, feed.url)), synonyms, session, max_bytes)
@@ -167,7 +239,7 @@ def ingest_feeds(
                         found = read(feed)
                     else:
                         found = current.result()
-                    result = _ingest(con, settings, feed, previous.get(key), synonyms, batch, found)
+                    result = _ingest(con, settings, feed, previous.get(key), batch, found, index)
                 except FetchError as exc:
                     if raise_errors:
                         _commit(con, batch)
@@ -179,17 +251,13 @@ def ingest_feeds(
                     if raise_errors:
                         _commit(con, batch)
                         raise
-                    log.exception("%s %s: unexpected error", feed.publisher_id, safe_url(feed.url))
-                    result = batch.record(LedgerRow(
-                        publisher_id=feed.publisher_id, url=feed.url, status="failed",
-                        message=f"unexpected error: {type(exc).__name__}: {exc}",
-                        ingested_at=datetime.now(timezone.utc)))
+                    result = _unexpected(batch, feed, exc)
                 results.append(result)
-                if on_result is not None:
-                    on_result(feed, result)
                 if batch.rows >= batch_rows:
                     _commit(con, batch)
+                settle()
             _commit(con, batch)
+            settle()
         except BaseException:
             if upcoming is not None:
                 upcoming.cancel()
@@ -283,11 +351,12 @@ def _ingest(
     settings: Settings,
     feed: Feed,
     previous: PreviousVersion | None,
-    synonyms: Synonyms,
     batch: _Batch,
     found: _Read,
-) -> FileResult:
-    """One feed: its outcome joins `batch` (a loaded file version staged, any other outcome as a ledger row)."""
+    index: int,
+) -> FileResult | None:
+    """One feed: its outcome joins `batch` (a loaded file version staged, any other outcome as a ledger
+    row); None when it waits in the batch for the bulk path (its outcome is in batch.done after a commit)."""
     started = datetime.now(timezone.utc)
     base = {"publisher_id": feed.publisher_id, "url": feed.url, "ingested_at": started}
     signature = found.signature
@@ -327,7 +396,7 @@ def _ingest(
         except OSError as exc:
             return record("failed", f"server answered 304 but the landed copy {source_file} cannot be read "
                                     f"({exc.strerror or exc})")
-        _parse(found, body, feed, synonyms)
+        _parse(found, body, feed, batch.synonyms)
     else:
         sha = fetched.sha256
         if previous is not None and previous.status == "loaded" and previous.file_sha256 == sha:
@@ -347,18 +416,29 @@ def _ingest(
         return record("unchanged", f"same SHA-256 as the version loaded from {safe_url(other_url)}",
                       source_file=source_file, file_sha256=sha)
 
-    file_no = batch.next_file_no()
-    bulk = stage_prepared(con, found.prepared, file_no) if found.prepared is not None else None
-    parsed, layout_error = found.parsed, found.layout_error
-    if bulk is not None:
-        parsed = bulk.parsed
-    elif found.prepared is not None:  # DuckDB's reader declined what Python prepared
+    if found.prepared is not None:
+        batch.pending.append(_Pending(index, feed, found.prepared, body, source_file, sha, common))
+        batch.rows += found.prepared.lines
+        return None
+    return _outcome(batch, feed, common, source_file, sha, found.parsed, None, found.layout_error)
+
+
+def _bulk_outcome(batch: _Batch, item: _Pending, bulk: BulkFile | None) -> FileResult:
+    """A pending file staged by the bulk path, or read by parse_file when it declined (bulk None)."""
+    parsed, layout_error = (bulk.parsed if bulk is not None else None), None
+    if bulk is None:
         try:
-            parsed = parse_file(body, safe_url(feed.url), synonyms)
+            parsed = parse_file(item.body, safe_url(item.feed.url), batch.synonyms)
         except LayoutError as exc:
             layout_error = exc
+    return _outcome(batch, item.feed, item.common, item.source_file, item.sha, parsed, bulk, layout_error)
+
+
+def _outcome(batch: _Batch, feed: Feed, common: dict, source_file: str, sha: str, parsed: ParsedFile | None,
+             bulk: BulkFile | None, layout_error: LayoutError | None) -> FileResult:
     if layout_error is not None:
-        return record("rejected", str(layout_error), source_file=source_file, file_sha256=sha)
+        return batch.record(LedgerRow(status="rejected", message=str(layout_error), source_file=source_file,
+                                      file_sha256=sha, **common))
     ledger = LedgerRow(
         status="loaded",
         message=None,
@@ -376,7 +456,7 @@ def _ingest(
         **common,
     )
     batch.files.append(StagedFile(feed, source_file, sha, parsed, ledger, bulk))
-    batch.rows += ledger.rows_loaded
+    batch.rows += len(parsed.payments)
     return FileResult.from_ledger(ledger)
 
 

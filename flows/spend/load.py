@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 
 import duckdb
 
-from flows.spend.fast import STAGED_TABLE, BulkFile, drop_staged
+from flows.spend.fast import BulkFile, drop_staged, payments_sql
 from flows.spend.registry import Feed
 from flows.spend.rows import ParsedFile
 
@@ -241,28 +241,35 @@ def previous_versions(con: duckdb.DuckDBPyConnection, feeds: Sequence[Feed]) -> 
 
 
 def insert_staged_payments(con: duckdb.DuckDBPyConnection, files: Sequence[StagedFile]) -> None:
-    """The lines the bulk CSV path parsed in SQL (flows/spend/fast.py) for these files, from its temp
-    table, in one statement: a batch of at least a row group (122,880 rows) is written by DuckDB straight
-    to compressed row groups instead of through the WAL and a later checkpoint."""
-    staged = [f for f in files if f.bulk is not None]
-    if not staged:
-        return
-    con.execute(
-        f"""
-        INSERT INTO raw.spend_payments ({', '.join(PAYMENT_COLUMNS)})
-        SELECT f.publisher_id, f.source_file, s.source_row, f.sha, s.payment_date, s.amount_gbp, s.supplier_name,
-               s.is_redacted, s.supplier_id, s.transaction_number, s.expense_description, s.expense_area,
-               s.company_number, s.vat_number, s.supplier_postcode, f.loaded_at
-        FROM {STAGED_TABLE} AS s
-        JOIN (SELECT unnest($file_no) AS file_no, unnest($publisher_id) AS publisher_id,
-                     unnest($source_file) AS source_file, unnest($sha) AS sha,
-                     unnest($loaded_at) AS loaded_at) AS f
-          ON s.file_no = f.file_no
-        """,
-        {"file_no": [f.bulk.file_no for f in staged], "publisher_id": [f.feed.publisher_id for f in staged],
-         "source_file": [f.source_file for f in staged], "sha": [f.sha for f in staged],
-         "loaded_at": [f.ledger.ingested_at for f in staged]},
-    )
+    """The lines the bulk CSV path parsed in SQL (flows/spend/fast.py) for these files, from their groups'
+    temp tables, one statement per group. Raises (the caller rolls back) if a group inserts other than the
+    lines its files counted."""
+    groups: dict[int, list[StagedFile]] = {}
+    for staged in files:
+        if staged.bulk is not None:
+            groups.setdefault(staged.bulk.group.number, []).append(staged)
+    for staged in groups.values():
+        (inserted,) = con.execute(
+            f"""
+            INSERT INTO raw.spend_payments ({', '.join(PAYMENT_COLUMNS)})
+            SELECT f.publisher_id, f.source_file, CAST(f.first_line + s.line_id - f.start AS INTEGER), f.sha,
+                   s.payment_date, s.amount_gbp, s.supplier_name, s.is_redacted, s.supplier_id,
+                   s.transaction_number, s.expense_description, s.expense_area, s.company_number,
+                   s.vat_number, s.supplier_postcode, f.loaded_at
+            FROM ({payments_sql(staged[0].bulk.group)}) AS s
+            JOIN (SELECT unnest($path) AS path, unnest($publisher_id) AS publisher_id,
+                         unnest($source_file) AS source_file, unnest($sha) AS sha, unnest($first_line) AS first_line,
+                         unnest($start) AS start, unnest($loaded_at) AS loaded_at) AS f
+              ON s.filename = f.path
+            """,
+            {"path": [f.bulk.path for f in staged], "publisher_id": [f.feed.publisher_id for f in staged],
+             "source_file": [f.source_file for f in staged], "sha": [f.sha for f in staged],
+             "first_line": [f.bulk.first_line for f in staged], "start": [f.bulk.start for f in staged],
+             "loaded_at": [f.ledger.ingested_at for f in staged]},
+        ).fetchone()
+        counted = sum(f.bulk.loaded for f in staged)
+        if inserted != counted:
+            raise AssertionError(f"bulk spend path lost lines: {inserted} inserted, {counted} counted")
 
 
 def loaded_under_another_url(con: duckdb.DuckDBPyConnection, feed: Feed, sha: str) -> str | None:

@@ -231,10 +231,13 @@ AUDITED_FSTRING_SQL = {
                          "source", "stale", "str", "table", "tag", "target", "temp", "temp_db", "where", "work"},
     "flows/database.py": {"MEMORY_LIMIT"},
     "flows/reference.py": {"POSTCODE_TABLE"},
-    # Column indexes and widths (ints), regex constants through _sql_literal; the file path is bound ($path).
-    "flows/spend/fast.py": {"_STAGED", "_classify_sql", "_redaction_sql", "columns", "exact_trim", "reader", "width"},
-    # Table and column names from code constants; every value is an unnest($n) parameter.
-    "flows/spend/load.py": {"PAYMENT_COLUMNS", "STAGED_TABLE", "names", "select", "table"},
+    # group: a staged group's temp table names (a code prefix and an int); name: temp tables from the catalog
+    # with that prefix. Its SQL builders take column indexes and widths (ints) and regex constants through
+    # _sql_literal; the file paths are bound ($paths).
+    "flows/spend/fast.py": {"group", "name"},
+    # Table and column names from code constants, payments_sql(staged group) as above; every value is an
+    # unnest($n) parameter.
+    "flows/spend/load.py": {"PAYMENT_COLUMNS", "names", "payments_sql", "select", "staged", "table"},
     # Suite, table and check names and SQL (sql, changed, rows) from expectations/suites.py, the time they
     # compare with bound ($since); condition: built by expectations/candidates.py from the suites' declared
     # expectations and code-computed parameters; limits are code constants.

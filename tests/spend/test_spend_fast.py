@@ -33,12 +33,18 @@ def _payment_tuples(payments) -> list[tuple]:
     return sorted(tuple(getattr(p, name) for name in COLUMNS) for p in payments)
 
 
+def _staged_rows(con, bulk) -> list[tuple]:
+    """A staged file's payment lines as the insert into raw.spend_payments numbers them."""
+    return con.execute(
+        f"SELECT ? + line_id - ?, {', '.join(COLUMNS[1:])} FROM ({fast.payments_sql(bulk.group)}) "
+        "WHERE filename = ?", [bulk.first_line, bulk.start, bulk.path]).fetchall()
+
+
 def _bulk_result(body: bytes):
     con = duckdb.connect()
     prepared = fast.prepare_bulk(body, SYNONYMS)
-    bulk = None if prepared is None else fast.stage_prepared(con, prepared, 7)
-    staged = [] if bulk is None else con.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM {fast.STAGED_TABLE} WHERE file_no = 7").fetchall()
+    (bulk,) = [None] if prepared is None else fast.stage_group(con, 7, [prepared])
+    staged = [] if bulk is None else _staged_rows(con, bulk)
     con.close()
     return bulk, staged
 
@@ -213,3 +219,32 @@ def test_bulk_path_takes_a_file_only_when_it_reads_it_as_python_does(rows, endin
         [(r.source_row, r.reason, r.raw_row) for r in python.rejects]
     assert (bulk.parsed.skipped_blank, bulk.parsed.skipped_total, bulk.parsed.skipped_header) == \
         (python.skipped_blank, python.skipped_total, python.skipped_header)
+
+
+def _one_layout(number: int, extra: list[str]) -> bytes:
+    lines = ["Spend report"] * (number % 2) + ["Date,Supplier Name,Amount,Expense Type"]
+    lines += [f"{n % 28 + 1:02d}/03/2025,Payee {n % 5},{number}{n}.50,Misc" for n in range(40)] + extra
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("odd", [
+    '06/03/2025,"Line\nbreak Ltd",2.00,Misc',  # two lines, one record: that file is declined, the others load
+    "07/03/2025,Wide Ltd,3.00,Misc,extra",  # DuckDB refuses the read: every file is read again on its own
+])
+def test_files_staged_together_end_as_each_read_alone(odd, bulk_always):
+    bodies = [_one_layout(1, []), _one_layout(2, [odd]), _one_layout(3, ["31/02/2025,Bad Date Ltd,1.00,Misc"]),
+              _one_layout(4, [",Total,9.00,"])]
+    prepared = [fast.prepare_bulk(body, SYNONYMS) for body in bodies]
+    assert len({fast.layout_key(p) for p in prepared}) == 1
+    con = duckdb.connect()
+    bulks = fast.stage_group(con, 1, prepared)
+    assert [bulk is None for bulk in bulks] == [False, True, False, False]
+    for body, bulk in zip(bodies, bulks):
+        if bulk is None:
+            continue
+        python = parse_file(body, "one.csv", SYNONYMS)
+        assert sorted(_staged_rows(con, bulk) + _payment_tuples(bulk.parsed.payments)) == \
+            _payment_tuples(python.payments)
+        assert [(r.source_row, r.reason) for r in bulk.parsed.rejects] == \
+            [(r.source_row, r.reason) for r in python.rejects]
+    con.close()
