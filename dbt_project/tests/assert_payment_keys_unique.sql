@@ -1,18 +1,13 @@
--- fct_payments has one row per payment_key. Only keys of the rows attributed by the latest build can
--- newly repeat (a build that found a repeat failed and was not published, and the validation gate checks
--- every row changed since its last passing run), so only those keys are counted: at national scale a
--- count over every key of every night costs more than the night's whole build. A full rebuild attributes
--- every row at once, and then every key is counted.
-with attributed as (
-    select payment_key, attributed_at from {{ ref('int_spend__payments_attributed') }}
-),
-
-latest as (
-    select payment_key from attributed where attributed_at = (select max(attributed_at) from attributed)
-)
-
+-- fct_payments has one row per payment_key. Only keys of the rows attributed by this build can newly
+-- repeat (a build that found a repeat failed and was not published, and the validation gate checks every
+-- row changed since its last passing run), so only those keys are counted: at national scale a count over
+-- every key of every night costs more than the night's whole build. A full rebuild attributes every row,
+-- and then every key is counted; a build that attributed nothing counts none.
 select payment_key, count(*) as n_rows
 from {{ ref('fct_payments') }}
-where payment_key in (select payment_key from latest)
+where payment_key in (
+    select payment_key from {{ ref('int_spend__payments_attributed') }}
+    where attributed_at = cast('{{ run_started_at }}' as timestamptz)
+)
 group by payment_key
 having count(*) > 1

@@ -104,8 +104,9 @@ select
     l.directory_scale,
     l.directory_is_vcse,
     l.directory_postcode,
-    -- Validation checks the rows of fct_payments attributed since its last passing run (flows/validate.py).
-    current_timestamp as attributed_at
+    -- Validation checks the rows of fct_payments attributed since its last passing run (flows/validate.py);
+    -- the build's start, the same for every model of it, tells this build's rows from earlier ones.
+    cast('{{ run_started_at }}' as timestamptz) as attributed_at
 from located as l
 left join {{ ref('stg_reference__postcode_lad') }} as pc on pc.postcode = l.located_postcode
 left join {{ ref('stg_reference__lad_geography') }} as sg on sg.lad_code = pc.lad_code
