@@ -1,6 +1,8 @@
 {{ config(materialized='view') }}
--- Payments and award shares in one shape, so that the three breakdown marts are computed from the same
--- lines and reconcile by construction. source is 'payments', 'contracts_finder' or 'find_a_tender'.
+-- Payment totals and award shares in one shape, so that the three breakdown marts are computed from
+-- the same lines and reconcile by construction. source is 'payments', 'contracts_finder' or
+-- 'find_a_tender'. Payments come summed per buyer, month and attributes (int_spend__payment_totals);
+-- the marts only sum amounts, so a sum of sums is the same figure.
 select
     'payments' as source,
     buyer_name,
@@ -11,7 +13,7 @@ select
     is_vcse,
     locality,
     green_category
-from {{ ref('fct_payments') }}
+from {{ ref('int_spend__payment_totals') }}
 union all
 select
     source,

@@ -5,9 +5,9 @@ with payments as (
         buyer_name,
         min(publisher_id) as publisher_id,
         min(buyer_lad_code) as lad_code,
-        count(*) as n_payments,
+        sum(n_payments) as n_payments,
         sum(amount_gbp) as paid_gbp
-    from {{ ref('fct_payments') }}
+    from {{ ref('int_spend__payment_totals') }}
     where buyer_name is not null
     group by buyer_name
 ),

@@ -3,7 +3,7 @@
 with keys as (
     select supplier_key from {{ ref('int_suppliers__directory') }}
     union
-    select supplier_key from {{ ref('fct_payments') }} where supplier_key is not null
+    select supplier_key from {{ ref('int_spend__payment_totals') }} where supplier_key is not null
     union
     select supplier_key from {{ ref('fct_award_suppliers') }}
 ),
@@ -11,12 +11,12 @@ with keys as (
 payments as (
     select
         supplier_key,
-        count(*) as n_payments,
+        sum(n_payments) as n_payments,
         sum(amount_gbp) as paid_gbp,
         -- Ties on the date are broken by file and row, so the name does not depend on row order.
-        {{ latest_stated('supplier_name', 'row(payment_date, source_file, source_row)') }} as latest_payee_name,
-        {{ latest_stated('supplier_postcode', 'row(payment_date, source_file, source_row)') }} as latest_payee_postcode
-    from {{ ref('fct_payments') }}
+        {{ latest_stated('latest_payee_name', 'latest_payee_name_stated') }} as latest_payee_name,
+        {{ latest_stated('latest_payee_postcode', 'latest_payee_postcode_stated') }} as latest_payee_postcode
+    from {{ ref('int_spend__payment_totals') }}
     where supplier_key is not null
     group by supplier_key
 ),
