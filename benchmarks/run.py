@@ -174,18 +174,46 @@ def stage_ocds_compile_project(data: Path, home: Path, limit: int) -> int:
     harvest's loader (raw.ocds_releases and the typed raw.ocds_release_fields), then `dbt build` of the
     OCDS compile models. Reports the load (`load_s`), the models' own execution time from dbt's
     run_results (`models_s`: views over the typed fields plus the int_ocds__ tables, with dbt's per-model
-    work) and dbt's whole build (`dbt_s`: its start-up, the postcode reference and the tests on top)."""
+    work), the same models' SQL alone (`models_sql_s`) and dbt's whole build (`dbt_s`: its start-up, the
+    postcode reference and the tests on top); `load_cpu_s` and `models_sql_cpu_s` are the CPU seconds of
+    the load and of the models' SQL (this process's, DuckDB's threads included).
+
+    `models_sql_s` runs each built model's compiled SQL again without dbt, on the same tables: into a copy
+    in a scratch schema (a view as a view), then a checkpoint, as dbt's commits write them. dbt's
+    run_results time a model from its materialization's start, with the Python and the statements dbt adds
+    around the query (relation lookups, renames, drops, commits)."""
+    import duckdb
+
     from flows.transform import PROJECT_DIR, build
 
-    started = time.perf_counter()
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    started, started_cpu = time.perf_counter(), cpu()
     releases = stage_ocds_load(data, home, limit=limit)
-    DETAIL["load_s"] = time.perf_counter() - started
+    DETAIL["load_s"], DETAIL["load_cpu_s"] = time.perf_counter() - started, cpu() - started_cpu
     started = time.perf_counter()
     build(_settings(home), select=OCDS_COMPILE_SELECT)
     DETAIL["dbt_s"] = time.perf_counter() - started
     target = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target"))
     results = json.loads((target / "run_results.json").read_text())["results"]
-    DETAIL["models_s"] = sum(r["execution_time"] for r in results if r["unique_id"].startswith("model."))
+    models = [r for r in results if r["unique_id"].startswith("model.")]
+    DETAIL["models_s"] = sum(r["execution_time"] for r in models)
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    con = duckdb.connect(str(_settings(home).work_db))
+    try:
+        con.execute("SET memory_limit = '2GB'")  # as dbt's profile
+        con.execute("CREATE SCHEMA bench_sql")
+        started, started_cpu = time.perf_counter(), cpu()
+        for model in models:
+            kind = "VIEW" if nodes[model["unique_id"]]["config"]["materialized"] == "view" else "TABLE"
+            con.execute(f'CREATE {kind} bench_sql."{model["unique_id"].split(".")[-1]}" AS {model["compiled_code"]}')
+        con.execute("CHECKPOINT")
+        DETAIL["models_sql_s"], DETAIL["models_sql_cpu_s"] = time.perf_counter() - started, cpu() - started_cpu
+        con.execute("DROP SCHEMA bench_sql CASCADE")
+    finally:
+        con.close()
     return releases
 
 
