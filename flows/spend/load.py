@@ -303,8 +303,9 @@ def replace_feed_rows(con: duckdb.DuckDBPyConnection, files: Sequence[StagedFile
     try:
         con.execute("BEGIN TRANSACTION")
         try:
+            loaded = _loaded_files(con, [staged.feed for staged in files])
             for staged in files:
-                _replace_one(con, staged)
+                _replace_one(con, staged, loaded.get((staged.feed.publisher_id, staged.feed.url), []))
             insert_staged_payments(con, files)
             con.execute("COMMIT")
         except BaseException:
@@ -314,25 +315,36 @@ def replace_feed_rows(con: duckdb.DuckDBPyConnection, files: Sequence[StagedFile
         drop_staged(con)
 
 
-def _replace_one(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
+def _loaded_files(con: duckdb.DuckDBPyConnection, feeds: Sequence[Feed]) -> dict[tuple[str, str], list[str]]:
+    """The source files of each feed's loaded versions, in one query."""
+    rows = con.execute(
+        """
+        SELECT f.publisher_id, f.url, list(DISTINCT f.source_file)
+        FROM ops.spend_files AS f
+        JOIN (SELECT unnest($publishers) AS publisher_id, unnest($urls) AS url) AS wanted
+          ON f.publisher_id = wanted.publisher_id AND f.url = wanted.url
+        WHERE f.status = 'loaded'
+        GROUP BY f.publisher_id, f.url
+        """,
+        {"publishers": [feed.publisher_id for feed in feeds], "urls": [feed.url for feed in feeds]},
+    ).fetchall()
+    return {(publisher_id, url): files for publisher_id, url, files in rows}
+
+
+def _replace_one(con: duckdb.DuckDBPyConnection, staged: StagedFile, previous_files: list[str]) -> None:
     feed, parsed = staged.feed, staged.parsed
-    previous_files = [
-        row[0] for row in con.execute(
-            "SELECT DISTINCT source_file FROM ops.spend_files WHERE publisher_id = ? AND url = ? "
+    # A feed's first version has nothing to delete or supersede; skipping keeps a national load linear.
+    if previous_files:
+        for table in ("raw.spend_payments", "raw.spend_rejects"):
+            con.execute(
+                f"DELETE FROM {table} WHERE publisher_id = ? AND list_contains(?, source_file)",
+                [feed.publisher_id, previous_files],
+            )
+        con.execute(
+            "UPDATE ops.spend_files SET status = 'superseded' WHERE publisher_id = ? AND url = ? "
             "AND status = 'loaded'",
             [feed.publisher_id, feed.url],
-        ).fetchall()
-    ]
-    # A feed's first version has nothing to delete; skipping the scan keeps a national load linear.
-    for table in ("raw.spend_payments", "raw.spend_rejects") if previous_files else ():
-        con.execute(
-            f"DELETE FROM {table} WHERE publisher_id = ? AND list_contains(?, source_file)",
-            [feed.publisher_id, previous_files],
         )
-    con.execute(
-        "UPDATE ops.spend_files SET status = 'superseded' WHERE publisher_id = ? AND url = ? AND status = 'loaded'",
-        [feed.publisher_id, feed.url],
-    )
     insert_payments(con, feed.publisher_id, staged.source_file, staged.sha, parsed, staged.ledger.ingested_at)
     insert_rejects(con, feed.publisher_id, staged.source_file, parsed)
     insert_ledger(con, staged.ledger)
