@@ -51,48 +51,30 @@ identified as (
             list_filter(coalesce(additional_identifiers, []), lambda x: upper(x.scheme) = 'GB-VAT')[1].id
         ) as stated_vat_number
     from compiled
-),
-
--- The name and postcode rules (regular expressions, most of this model's time) run once per distinct
--- text: the same buyers and suppliers recur across many processes.
-names as (
-    select party_name, {{ normalise_name('party_name') }} as name_normalised
-    from (select distinct party_name from compiled where party_name is not null)
-),
-
-addresses as (
-    select
-        postal_code,
-        street_address,
-        coalesce({{ normalise_postcode('postal_code') }}, {{ postcode_in_text('street_address') }}) as postcode
-    from (select distinct postal_code, street_address from compiled)
 )
 
 select
-    i.source,
-    i.ocid,
-    i.party_id,
-    i.party_name,
-    coalesce(i.roles, []) as roles,
-    list_contains(coalesce(i.roles, []), 'buyer') as is_buyer,
-    list_contains(coalesce(i.roles, []), 'supplier') as is_supplier,
-    n.name_normalised,
-    {{ company_number('i.stated_company_number') }} as company_number,
-    nullif(regexp_replace(regexp_replace(upper(i.stated_vat_number), '^GB', ''), '[^0-9]', '', 'g'), '') as vat_number,
+    source,
+    ocid,
+    party_id,
+    party_name,
+    coalesce(roles, []) as roles,
+    list_contains(coalesce(roles, []), 'buyer') as is_buyer,
+    list_contains(coalesce(roles, []), 'supplier') as is_supplier,
+    {{ normalise_name('party_name') }} as name_normalised,
+    {{ company_number('stated_company_number') }} as company_number,
+    nullif(regexp_replace(regexp_replace(upper(stated_vat_number), '^GB', ''), '[^0-9]', '', 'g'), '') as vat_number,
     case
-        when i.details_scale = 'sme' then 'sme'
-        when i.details_scale = 'large' then 'large'
-        when i.details_scale is null and i.legacy_sme then 'sme'
-        when i.details_scale is null and not i.legacy_sme then 'large'
+        when details_scale = 'sme' then 'sme'
+        when details_scale = 'large' then 'large'
+        when details_scale is null and legacy_sme then 'sme'
+        when details_scale is null and not legacy_sme then 'large'
         else 'unknown'
     end as scale,
-    coalesce(i.details_vcse, i.legacy_vco) as is_vcse,
-    i.street_address,
-    i.postal_code,
-    a.postcode,
-    i.last_release_seq,
-    i.last_loaded_at
-from identified as i
-left join names as n on n.party_name = i.party_name
-left join addresses as a
-    on a.postal_code is not distinct from i.postal_code and a.street_address is not distinct from i.street_address
+    coalesce(details_vcse, legacy_vco) as is_vcse,
+    street_address,
+    postal_code,
+    coalesce({{ normalise_postcode('postal_code') }}, {{ postcode_in_text('street_address') }}) as postcode,
+    last_release_seq,
+    last_loaded_at
+from identified
