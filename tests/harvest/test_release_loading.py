@@ -58,6 +58,10 @@ QUIRKY = {
     "bom": "\ufeff".encode() + b'{"releases": [{"ocid": "ocds-a", "id": "1"}]}',
     "overflow": b'{"releases": [{"ocid": "ocds-a", "id": "1", "value": {"amount": 1e9999}}]}',
     "nan": b'{"releases": [{"ocid": "ocds-a", "id": "1", "value": {"amount": NaN, "b": -Infinity}}]}',
+    # the screen's pattern for each character a value can follow: `:` above, `[` and `,` here
+    "nan-in-list": b'{"releases": [{"ocid": "ocds-a", "id": "1", "amounts": [NaN, 2]}]}',
+    "infinity-after-comma": b'{"releases": [{"ocid": "ocds-a", "id": "1", "amounts": [1, Infinity]}]}',
+    "overflow-in-list": b'{"releases": [{"ocid": "ocds-a", "id": "1", "amounts": [1e400]}]}',
     "leading-zeros": b'{"releases": [{"ocid": "ocds-a", "id": "1", "items": 000, "value": {"amount": 150 000}}]}',
     "numeric-id": b'{"releases": [{"ocid": "ocds-a", "id": 17}, {"ocid": "ocds-a", "id": "17"}]}',
     "unkeyed": b'{"releases": [{"ocid": " ", "id": "1"}, {"id": "2"}, {"ocid": "ocds-a", "id": "\\t"}, 7, null,'
