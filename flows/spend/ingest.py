@@ -208,9 +208,10 @@ def ingest_feeds(
 ) -> list[FileResult]:
     """ingest_feed for every feed in order, the next file read while this one loads; results in feed order.
 
-    Files are committed together once `batch_rows` payment lines are staged (and at the end; see
-    COMMIT_ROWS): each commit is one transaction, so a crash leaves every file of a batch wholly loaded
-    and logged or not at all (the next run loads the rest). Outcomes without rows (unchanged, rejected,
+    Files are committed together once `batch_rows` lines are staged or waiting for the bulk path (and at
+    the end; see COMMIT_ROWS): each commit is one transaction, so a crash leaves every file of a batch
+    wholly loaded and logged or not at all (the next run loads the rest); the batch's landed files are
+    recorded just before it. Outcomes without rows (unchanged, rejected,
     failed) wait for the next commit, so a night of unchanged files costs one insert.
     `on_result(feed, result)` is called in feed order as each file's outcome is known (a CSV file's
     when its batch is staged); its outcome is committed with its batch.
