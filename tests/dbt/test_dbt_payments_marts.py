@@ -129,3 +129,25 @@ def test_a_failing_test_is_named_in_the_transform_error(built, tmp_path):
         build(copy, select="assert_raw_payments_reconcile")
     assert "assert_raw_payments_reconcile" in str(caught.value)
     assert caught.value.failures == ["test assert_raw_payments_reconcile: fail (Got 1 result, configured to fail if != 0)"]
+
+
+def test_null_columns_fail_the_build_with_one_result_per_column(built, tmp_path):
+    # The not-null rules of a model are one dbt test (tests/generic/columns_not_null.sql); lines missing
+    # two of them must fail it with one result per column, not pass or count lines. The raw table's own
+    # NOT NULL constraints are dropped on a copy, as a loader regression would.
+    copy = make_settings(tmp_path)
+    with working_db(built) as con:
+        con.execute("CHECKPOINT")
+    shutil.copy(built.work_db, copy.work_db)
+    line = payment("birmingham", "landing/broken.csv", 2, date(2025, 6, 1), "1.00", "X")
+    line["amount_gbp"] = line["publisher_id"] = None
+    with working_db(copy) as con:
+        con.execute("CREATE TABLE raw.unconstrained AS SELECT * FROM raw.spend_payments")
+        con.execute("DROP TABLE raw.spend_payments CASCADE")
+        con.execute("ALTER TABLE raw.unconstrained RENAME TO spend_payments")
+        insert_payments(con, [line, {**line, "source_row": 3}])
+    with pytest.raises(TransformError) as caught:
+        build(copy, select="stg_spend__payments")
+    assert [f for f in caught.value.failures if "columns_not_null" in f] == [
+        "test columns_not_null_stg_spend__payments_publisher_id__source_file__source_row__amount_gbp__is_redacted: "
+        "fail (Got 2 results, configured to fail if != 0)"]
