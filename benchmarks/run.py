@@ -400,6 +400,15 @@ def report(result: dict[str, Any]) -> str:
             f"| >= 10x | {'yes' if ocdskit >= 10 * project_ocds_work else 'no'} |",
             f"| the same incl. dbt start-up in CPU time | {peers['ocdskit']['cpu'] / peers['ocds_compile_project']['cpu']:.2f}x | | |",
         ]
+        sql_work = detail.get("load_s", 0) + detail.get("models_sql_s", 0)
+        sql_cpu = detail.get("load_cpu_s", 0) + detail.get("models_sql_cpu_s", 0)
+        if sql_work:
+            lines += [
+                f"| ocdskit compile / project load + the models' SQL without dbt (load {detail['load_s']:.1f} s + "
+                f"SQL {detail['models_sql_s']:.1f} s) | {ocdskit / sql_work:.2f}x | >= 10x | "
+                f"{'yes' if ocdskit >= 10 * sql_work else 'no'} |",
+                f"| the same in CPU time | {peers['ocdskit']['cpu'] / sql_cpu:.2f}x | | |",
+            ]
     if night:
         lines += [
             f"| full run / incremental night | {total_full / total_night:.1f}x | >= 10x | "
