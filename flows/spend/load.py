@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 
 import duckdb
 
-from flows.spend.fast import BulkFile, drop_staged, payments_sql
+from flows.spend.fast import BulkFile, payments_sql
 from flows.spend.registry import Feed
 from flows.spend.rows import ParsedFile
 
@@ -298,21 +298,18 @@ def replace_feed_rows(con: duckdb.DuckDBPyConnection, files: Sequence[StagedFile
     """In one transaction, for every file: drop the rows of its feed's earlier versions, add this version's,
     log it. A crash leaves each of these files wholly loaded and logged, or not at all.
 
-    The bulk path's staged lines are dropped afterwards, whatever happened.
+    The bulk path's staged lines stay in their temp tables (flows.spend.fast.drop_staged drops them).
     """
+    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            loaded = _loaded_files(con, [staged.feed for staged in files])
-            for staged in files:
-                _replace_one(con, staged, loaded.get((staged.feed.publisher_id, staged.feed.url), []))
-            insert_staged_payments(con, files)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        drop_staged(con)
+        loaded = _loaded_files(con, [staged.feed for staged in files])
+        for staged in files:
+            _replace_one(con, staged, loaded.get((staged.feed.publisher_id, staged.feed.url), []))
+        insert_staged_payments(con, files)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _loaded_files(con: duckdb.DuckDBPyConnection, feeds: Sequence[Feed]) -> dict[tuple[str, str], list[str]]:
