@@ -259,12 +259,12 @@ def _checkpoints(settings: Settings, context, suites: Sequence[TableSuite]) -> t
             if kind in {b.name for b in asset.batch_definitions}
             else asset.add_batch_definition_whole_dataframe(kind)
         )
-        definitions = []
-        for name, expectations in defs:
-            gx_suite = context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=expectations))
-            definitions.append(
-                context.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=batch, suite=gx_suite))
-            )
+        # Adding the checkpoint adds or updates its validation definitions and their suites; adding
+        # those first as well wrote each again (and the project YAML once more per definition).
+        definitions = [
+            gx.ValidationDefinition(name=name, data=batch, suite=gx.ExpectationSuite(name=name, expectations=expectations))
+            for name, expectations in defs
+        ]
         checkpoints[(table, kind)] = context.checkpoints.add_or_update(
             gx.Checkpoint(name=f"{table}.{kind}", validation_definitions=definitions, result_format=RESULT_FORMAT)
         )
