@@ -42,7 +42,7 @@ def test_build_runs_every_model_and_test(built):
     _, result = built
     assert result.count("error") == 0 and result.count("fail") == 0
     assert result.count("success") >= 30  # models and seeds
-    assert result.count("pass") >= 100  # data and unit tests
+    assert result.count("pass") >= 90  # data tests (a model's not-null rules are one test) and unit tests
 
 
 def test_only_award_releases_with_suppliers_produce_facts(built):
