@@ -43,6 +43,7 @@ HEAD_RECORDS = 23  # MAX_TITLE_ROWS + 1 header candidates, + a possible second h
 _WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _TABLES = "spend_bulk_"  # prefix of the temp tables of the staged groups
+_QUOTED = re.compile(rb'"[^"]*(?:""[^"]*)*"')  # a quote, text with "" escapes, the closing quote
 
 
 @dataclass(frozen=True)
@@ -344,10 +345,12 @@ def prepare_bulk(body: bytes, synonyms: Synonyms) -> PreparedCsv | None:
     # lines (checked after reading). Rows wider than the first rows make DuckDB's strict reader fail.
     # Line breaks are single bytes in UTF-8, so these scans run over the bytes (4x faster than the text).
     # An odd number of quotes means a quoted field that never closes: Python's reader runs it to the end of
-    # the file (line breaks included), DuckDB's does not.
+    # the file (line breaks included), DuckDB's does not. A quote inside an unquoted field is read
+    # differently too.
     line_ends, returns = utf8.count(b"\n"), utf8.count(b"\r")
     if (b"\n\n" in utf8 or utf8[:1] in (b"\r", b"\n") or returns not in (0, line_ends)
-            or (returns and b"\n\r\n" in utf8) or utf8.count(b'"') % 2):
+            or (returns and b"\n\r\n" in utf8) or utf8.count(b'"') % 2
+            or (b'"' in utf8 and _quote_inside_a_field(utf8))):
         return None
     width = max(len(cells) for _, cells in head.rows)
     if width == 0:
@@ -357,6 +360,19 @@ def prepare_bulk(body: bytes, synonyms: Synonyms) -> PreparedCsv | None:
         first_line=data_start_line + 1, utf8=utf8, lines=line_ends + (not utf8.endswith(b"\n")), width=width,
         exact_trim=any(char in data for char in _OTHER_WHITESPACE),
     )
+
+
+def _quote_inside_a_field(utf8: bytes) -> bool:
+    """True when quotes, paired from the left as a reader pairs them, do not all enclose whole fields: a
+    quote inside an unquoted field is a letter to Python's reader and not to DuckDB's, and the fields after
+    it are then read differently. (An odd count of quotes is checked separately.) A scan for the pairs
+    only: 10x faster than a pattern that anchors each quote to a field boundary."""
+    end = len(utf8)
+    for match in _QUOTED.finditer(utf8):
+        start, stop = match.span()
+        if (start and utf8[start - 1] not in b",\r\n") or (stop < end and utf8[stop] not in b",\r\n"):
+            return True
+    return False
 
 
 def layout_key(prepared: PreparedCsv) -> tuple:
