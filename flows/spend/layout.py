@@ -241,6 +241,39 @@ def _sheet_parts(archive: zipfile.ZipFile) -> list[str] | None:
     return parts
 
 
+_CELL_XFS = re.compile(rb"<cellXfs.*?</cellXfs>", re.S)
+_XF = re.compile(rb"<xf\b[^>]*>")
+_NUMBER_FORMAT_ENTRY = re.compile(rb'<numFmt [^>]*?numFmtId="([0-9]+)"[^>]*?formatCode="([^"]*)"')
+_DATE_FORMAT = re.compile(rb"(?i)[dmyhs]+(?:[-/.: ]+[dmyhs]+)*")
+_VALUE_CELL = re.compile(rb"<c\b([^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>([^<]*)</v>")
+_LAST_EXCEL_DAY = 2958465  # 9999-12-31
+
+
+def _date_styles(styles: bytes) -> set[bytes]:
+    """The cell style indexes (the s attribute of a cell) whose number format shows a date or time."""
+    custom = {int(n): code for n, code in _NUMBER_FORMAT_ENTRY.findall(styles)}
+    cell_formats = _CELL_XFS.search(styles)
+    dated = set()
+    for index, xf in enumerate(_XF.findall(cell_formats[0]) if cell_formats else []):
+        number = int(_attribute(xf, b"numFmtId") or 0)
+        if 14 <= number <= 22 or 45 <= number <= 47 or _DATE_FORMAT.fullmatch(custom.get(number, b"")):
+            dated.add(str(index).encode())
+    return dated
+
+
+def _serial_out_of_range(sheet: bytes, date_styles: set[bytes]) -> bool:
+    """A date-formatted number that is no Excel day: openpyxl reads it as the error '#VALUE!', calamine as
+    the number."""
+    for attributes, value in _VALUE_CELL.findall(sheet):
+        if _attribute(attributes, b"s") in date_styles and _attribute(attributes, b"t") in (None, b"n"):
+            try:
+                if not 0 <= float(value) <= _LAST_EXCEL_DAY:
+                    return True
+            except ValueError:
+                return True
+    return False
+
+
 def _formats_agree(styles: bytes) -> bool:
     custom = set(_NUMBER_FORMAT.findall(styles))
     cell_formats = re.search(rb"<cellXfs.*?</cellXfs>", styles, re.S)
@@ -287,13 +320,15 @@ def read_xlsx_calamine(body: bytes) -> list[Table] | None:
             styles = archive.read("xl/styles.xml") if "xl/styles.xml" in names else b""
         if _unsure(shared) or not _formats_agree(styles):
             return None
+        date_styles = _date_styles(styles)
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(body))
         if len(workbook.sheet_names) != len(parts):
             return None
         tables = []
         for name, text in zip(workbook.sheet_names, texts):
             dimension, rows = _DIMENSION.search(text), _LAST_ROW.findall(text)
-            if dimension is None or _unsure(text) or b"<sheetData" not in text:
+            if (dimension is None or _unsure(text) or b"<sheetData" not in text
+                    or (date_styles and _serial_out_of_range(text, date_styles))):
                 return None
             width, height = column_index(dimension[1].decode()), int(dimension[2])
             if not rows or int(rows[-1]) != height:
