@@ -349,7 +349,7 @@ def prepare_bulk(body: bytes, synonyms: Synonyms) -> PreparedCsv | None:
     # differently too.
     line_ends, returns = utf8.count(b"\n"), utf8.count(b"\r")
     if (b"\n\n" in utf8 or utf8[:1] in (b"\r", b"\n") or returns not in (0, line_ends)
-            or (returns and b"\n\r\n" in utf8) or utf8.count(b'"') % 2
+            or (returns and (b"\n\r\n" in utf8 or utf8.count(b"\r\n") != returns)) or utf8.count(b'"') % 2
             or (b'"' in utf8 and _quote_inside_a_field(utf8))):
         return None
     width = max(len(cells) for _, cells in head.rows)

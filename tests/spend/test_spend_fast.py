@@ -198,6 +198,8 @@ line_cells = st.one_of(
 @example(rows=[['"'], []], ending="\n", encoding="utf-8", title=False, trailing=False)
 # Found in CI: a quote inside an unquoted field, then a field opened by a quote that never closes.
 @example(rows=[['1"', '"'], []], ending="\n", encoding="utf-8", title=False, trailing=False)
+# Found in CI: as many carriage returns as line feeds, but one inside a quoted field, not before a line feed.
+@example(rows=[['"cr\rinside"', ''], ['']], ending="\n", encoding="utf-8", title=False, trailing=False)
 def test_bulk_path_takes_a_file_only_when_it_reads_it_as_python_does(rows, ending, encoding, title, trailing):
     """Any mix of line endings, blank lines, quoted breaks, NULs and encodings: the line-break checks
     (run over the UTF-8 bytes) decline what they cannot number exactly, and what they take ends as in Python."""
