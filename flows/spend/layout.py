@@ -276,7 +276,7 @@ def _serial_out_of_range(sheet: bytes, date_styles: set[bytes]) -> bool:
 
 def _formats_agree(styles: bytes) -> bool:
     custom = set(_NUMBER_FORMAT.findall(styles))
-    cell_formats = re.search(rb"<cellXfs.*?</cellXfs>", styles, re.S)
+    cell_formats = _CELL_XFS.search(styles)
     used = {int(n) for n in _FORMAT_ID.findall(cell_formats[0])} if cell_formats else set()
     return (all(_PLAIN_FORMAT.fullmatch(code) for code in custom)
             and not any(27 <= n <= 36 or 50 <= n < 164 for n in used))
