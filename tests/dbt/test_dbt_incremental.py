@@ -1,7 +1,8 @@
 """Incremental builds equal full rebuilds.
 
 A night builds the large models incrementally (flows/transform.py). Here a real working database is built,
-then receives what a night brings - a republished file, a payee newly identifiable by company number, a new
+then receives what a night brings - a republished file, a payee newly identifiable by company number, a
+payment giving a number to a supplier an untouched award names without one, a new
 process naming suppliers that earlier payments paid, an award update that changes a supplier's scale and a
 notice's title - and is built again incrementally; a copy of the same raw data rebuilt from scratch must
 hold exactly the same rows in every intermediate table and mart. Then the cases that must force a full
@@ -40,7 +41,7 @@ from flows.transform import build, full_refresh_reason, inputs_fingerprint, prep
 LATE_PROCESS = "cf_2025_award_suppliers_without_details_late_publication.json"  # Hennessy, LGM, McManus
 AKER = "cf_2025_award_supplier_sme.json"
 ELM = "cf_2025_award_supplier_sme_vcse_true.json"  # its only award is cancelled in the night
-BUILD_TIME_COLUMNS = {"attributed_at"}  # when a row was built, which is all that may differ
+BUILD_TIME_COLUMNS = {"attributed_at", "built_at"}  # when a row was built, which is all that may differ
 
 
 def _aker_award_update(release: dict) -> dict:
@@ -68,7 +69,7 @@ def _cancelled(release: dict) -> dict:
 
 
 def _night_payments() -> list[dict]:
-    """Lines of two new files: a republished file and one whose payee carries a company number."""
+    """Lines of two new files: a republished file and one whose payees carry company numbers."""
     new_file = "landing/local_spend/solihull/2025-07.csv"
     return [
         *[p for p in hand_made_payments() if p["source_file"] == REPUBLISHED],
@@ -76,6 +77,9 @@ def _night_payments() -> list[dict]:
                 company_number="7654321", loaded_at=LATE),
         payment("solihull", new_file, 3, date(2025, 7, 1), "600.00", "Mystery Supplier", transaction_number="SO1",
                 description="Electric vehicle lease", loaded_at=LATE),
+        # An earlier award names this supplier twice without a number: both references take this one.
+        payment("solihull", new_file, 4, date(2025, 7, 2), "250.00", "Aurora Group", transaction_number="SO3",
+                company_number="999888", loaded_at=LATE),
     ]
 
 
@@ -156,6 +160,10 @@ def test_the_night_changed_what_it_should(nightly):
     # The earlier Mystery Supplier payment is re-attributed to the company number a later line gave.
     assert query(settings, "SELECT DISTINCT supplier_key FROM marts.fct_payments WHERE supplier_name = 'Mystery Supplier'") \
         == [("GB-COH-07654321",)]
+    # Aurora Group, named without a number in a process no release of the night touched, takes the number a
+    # payment gave its name.
+    assert query(settings, "SELECT DISTINCT supplier_key FROM marts.fct_award_suppliers WHERE supplier_name = 'Aurora Group'") \
+        == [("GB-COH-00999888",)]
     # Republished copies are not counted again: of the four republished lines, three are copies.
     assert query(settings, f"SELECT count(*) FROM marts.fct_payments WHERE source_file = '{REPUBLISHED}'") == [(1,)]
     # Elm's only award was cancelled: its process has no award facts any more.

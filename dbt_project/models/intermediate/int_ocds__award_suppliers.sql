@@ -2,17 +2,56 @@
 -- References that resolve to the same supplier_key (e.g. one company listed under two party ids) are
 -- one supplier; its details come from the reference with the lowest party id. Shares are split in
 -- pennies and the odd pennies go to the first suppliers by key, so shares always sum to the award value.
-with refs as (
+-- Incremental: a night recomputes the processes with a release loaded since this table's watermark (in
+-- their awards, supplier parties or release-level fields, which fct_award_suppliers copies), and those
+-- where a supplier named without a company number now takes another number by name (a new sighting of
+-- the name in awards or payments). Each row carries names_fingerprint, a hash of the name -> number
+-- pairs its process used, so that comparing it with the mapping now finds them; built_at marks the rows
+-- this build wrote, which is what fct_award_suppliers rebuilds.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid']) }}
+with mapped as (
     select
         p.*,
-        case
-            when coalesce(p.company_number, n.company_number) is not null
-                then 'GB-COH-' || coalesce(p.company_number, n.company_number)
-            when p.name_normalised is not null then 'NAME-' || p.name_normalised
-        end as supplier_key
+        n.company_number as company_number_by_name
     from {{ ref('int_ocds__award_supplier_parties') }} as p
     left join {{ ref('int_suppliers__company_number_by_name') }} as n
         on n.name_normalised = p.name_normalised
+),
+
+names_used as (
+    select source, ocid, sum(hash(name_normalised, company_number_by_name)) as names_fingerprint
+    from mapped
+    where company_number is null and name_normalised is not null
+    group by source, ocid
+),
+{% if is_incremental() %}
+
+recomputed as (
+    select source, ocid from {{ ref('int_ocds__compiled_awards') }} where last_loaded_at > {{ built_up_to() }}
+    union
+    select source, ocid from {{ ref('int_ocds__award_supplier_parties') }} where last_loaded_at > {{ built_up_to() }}
+    union
+    select source, ocid from {{ ref('int_ocds__compiled_releases') }} where last_loaded_at > {{ built_up_to() }}
+    union
+    select b.source, b.ocid
+    from (select distinct source, ocid, names_fingerprint from {{ this }}) as b
+    left join names_used as u on u.source = b.source and u.ocid = b.ocid
+    where coalesce(u.names_fingerprint, 0) <> b.names_fingerprint
+),
+{% endif %}
+
+refs as (
+    select
+        *,
+        case
+            when coalesce(company_number, company_number_by_name) is not null
+                then 'GB-COH-' || coalesce(company_number, company_number_by_name)
+            when name_normalised is not null then 'NAME-' || name_normalised
+        end as supplier_key
+    from mapped
+    {% if is_incremental() %}
+    where (source, ocid) in (select source, ocid from recomputed)
+    {% endif %}
 ),
 
 suppliers as (
@@ -46,7 +85,8 @@ awards as (
         a.value_currency,
         -- Unstated currency on a UK notice is taken as GBP.
         coalesce(a.value_currency, 'GBP') = 'GBP' as is_gbp,
-        cast(a.value_amount * 100 as bigint) as value_pennies
+        cast(a.value_amount * 100 as bigint) as value_pennies,
+        greatest(s.last_loaded_at, a.last_loaded_at) as loaded_up_to
     from distinct_suppliers as s
     inner join {{ ref('int_ocds__compiled_awards') }} as a
         on a.source = s.source and a.ocid = s.ocid and a.award_id = s.award_id
@@ -60,28 +100,33 @@ shares as (
 )
 
 select
-    source,
-    ocid,
-    award_id,
-    supplier_key,
-    supplier_name,
-    name_normalised,
-    company_number,
-    vat_number,
-    scale,
-    is_vcse,
-    postcode,
-    party_id,
-    n_suppliers,
-    award_title,
-    award_status,
-    is_counted,
-    award_date,
-    value_amount,
-    value_currency,
-    is_gbp,
+    s.source,
+    s.ocid,
+    s.award_id,
+    s.supplier_key,
+    s.supplier_name,
+    s.name_normalised,
+    s.company_number,
+    s.vat_number,
+    s.scale,
+    s.is_vcse,
+    s.postcode,
+    s.party_id,
+    s.n_suppliers,
+    s.award_title,
+    s.award_status,
+    s.is_counted,
+    s.award_date,
+    s.value_amount,
+    s.value_currency,
+    s.is_gbp,
     cast(
         (base_pennies + case when supplier_rank <= value_pennies - base_pennies * n_suppliers then 1 else 0 end) / 100.0
         as decimal(18, 2)
-    ) as value_share
-from shares
+    ) as value_share,
+    coalesce(u.names_fingerprint, 0) as names_fingerprint,
+    greatest(s.loaded_up_to, r.last_loaded_at) as last_loaded_at,
+    cast('{{ run_started_at }}' as timestamptz) as built_at
+from shares as s
+left join names_used as u on u.source = s.source and u.ocid = s.ocid
+left join {{ ref('int_ocds__compiled_releases') }} as r on r.source = s.source and r.ocid = s.ocid

@@ -1,10 +1,10 @@
 -- One row per (counted award, supplier): the supplier's equal share of the award (section 5.1).
 -- value_gbp is null for awards not in GBP (and awards without a value): they stay visible here but
 -- are not summed into any GBP figure.
--- Incremental: computing every row is cheap, writing them all is not (most of a night's cost of this
--- model). A night computes every row, compares them with the table and replaces only the processes whose
--- rows differ - new or updated notices, suppliers whose key changed - and the post-hook removes the
--- processes that no longer have a counted award.
+-- Incremental: a night rebuilds the processes int_ocds__award_suppliers rewrote in this build (new or
+-- updated notices, suppliers whose key changed; see its header), and the post-hook removes the processes
+-- that no longer have a counted award. Everything else a row reads (postcodes, districts, green rules)
+-- forces a full rebuild when it changes (flows/transform.py).
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -16,6 +16,9 @@
 with award_suppliers as (
     select * from {{ ref('int_ocds__award_suppliers') }}
     where is_counted
+    {% if is_incremental() %}
+        and built_at = cast('{{ run_started_at }}' as timestamptz)
+    {% endif %}
 ),
 
 award_rows as (
@@ -55,29 +58,5 @@ award_rows as (
     left join {{ ref('int_green__classified') }} as g
         on g.subject_type = 'notice' and g.subject_id = a.source || '|' || a.ocid
 )
-{% if is_incremental() %},
-
--- A process's rows are compared by their count and the sum of their row hashes: a third of the CPU of
--- comparing whole rows both ways with EXCEPT.
-computed as (
-    select source, ocid, count(*) as n_rows, sum(hash(r)) as rows_hash from award_rows as r group by all
-),
-
-built as (
-    select source, ocid, count(*) as n_rows, sum(hash(t)) as rows_hash from {{ this }} as t group by all
-),
-
-changed as (
-    select coalesce(c.source, b.source) as source, coalesce(c.ocid, b.ocid) as ocid
-    from computed as c
-    full join built as b on b.source = c.source and b.ocid = c.ocid
-    where c.n_rows is distinct from b.n_rows or c.rows_hash is distinct from b.rows_hash
-)
-
-select r.*
-from award_rows as r
-semi join changed as c on c.source = r.source and c.ocid = r.ocid
-{% else %}
 
 select * from award_rows
-{% endif %}
