@@ -20,8 +20,8 @@ from flows.spend.fast import BulkFile, PreparedCsv, drop_staged, layout_key, pre
 from flows.spend.fetch import DEFAULT_MAX_BYTES, FeedError, fetch_feed, local_signature
 from flows.spend.layout import LayoutError, Synonyms, load_synonyms, sniff_kind
 from flows.spend.load import (
-    LedgerRow, PreviousVersion, StagedFile, ensure_tables, insert_ledger, loaded_under_another_url,
-    previous_versions, replace_feed_rows,
+    LedgerRow, PreviousVersion, StagedFile, ensure_tables, insert_ledger, loaded_urls, previous_versions,
+    replace_feed_rows,
 )
 from flows.spend.registry import Feed
 from flows.spend.rows import ParsedFile, parse_file
@@ -105,6 +105,8 @@ class _Batch:
     # committed before the batch's files: a commit of its own per file cost ~30 ms (the WAL's sync).
     landing: duckdb.DuckDBPyConnection | None = None
     landing_open: bool = False
+    # (publisher_id, sha) -> URLs loaded under, as committed; read again after each commit.
+    loaded: dict[tuple[str, str], list[str]] | None = None
 
     def record(self, row: LedgerRow) -> FileResult:
         self.ledger_rows.append(row)
@@ -119,6 +121,13 @@ class _Batch:
         was found, so it loads)."""
         return next((f.feed.url for f in [*self.files, *self.pending]
                      if (f.feed.publisher_id, f.sha) == (publisher_id, sha)), None)
+
+    def loaded_under_another_url(self, con: duckdb.DuckDBPyConnection, feed: Feed, sha: str) -> str | None:
+        """The URL under which this publisher's file with these bytes is committed as loaded, if not
+        `feed.url`."""
+        if self.loaded is None:
+            self.loaded = loaded_urls(con)
+        return next((url for url in self.loaded.get((feed.publisher_id, sha), ()) if url != feed.url), None)
 
     def next_group(self) -> int:
         self.groups += 1
@@ -198,6 +207,7 @@ def _commit(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
         raise
     finally:
         drop_staged(con)
+        batch.loaded = None
     batch.files, batch.ledger_rows, batch.rows = [], [], 0
 
 
@@ -448,11 +458,11 @@ def _ingest(
 
     # The same bytes loaded for this publisher under another URL (a moved file, a second spelling of a
     # path): loading them again would count every payment twice and fail the build's key tests.
-    other_url = batch.url_with(feed.publisher_id, sha) or loaded_under_another_url(con, feed, sha)
+    other_url = batch.url_with(feed.publisher_id, sha) or batch.loaded_under_another_url(con, feed, sha)
     if other_url is not None and batch.holds(feed.publisher_id, other_url):
         # That feed's version in this batch replaces the loaded one: decide on the committed state.
         _commit(con, batch)
-        other_url = loaded_under_another_url(con, feed, sha)
+        other_url = batch.loaded_under_another_url(con, feed, sha)
     if other_url is not None:
         return record("unchanged", f"same SHA-256 as the version loaded from {safe_url(other_url)}",
                       source_file=source_file, file_sha256=sha)

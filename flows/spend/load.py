@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 import duckdb
+import numpy
 
 from flows.spend.fast import BulkFile, payments_sql
 from flows.spend.registry import Feed
@@ -104,12 +105,16 @@ def _insert_columns(
     con: duckdb.DuckDBPyConnection, table: str, names: Sequence[str], columns: Sequence[list[Any]],
     casts: dict[str, str],
 ) -> None:
-    """INSERT one batch given column-wise lists; every value is a bound parameter."""
+    """INSERT one batch given column-wise lists; no value ever reaches SQL as text.
+
+    The lists travel as NumPy object arrays, which DuckDB scans in place (its replacement scan finds the
+    local `bound_columns` by name): ~6x less CPU than binding them as list parameters to `unnest`, which
+    converts every element to a DuckDB value first (74k payment lines: 1.25 -> 0.2 CPU-s)."""
+    bound_columns = {f"c{i}": numpy.array(values, dtype=object) for i, values in enumerate(columns)}
     select = ", ".join(
-        f"CAST(unnest(${i + 1}) AS {casts[name]})" if name in casts else f"unnest(${i + 1})"
-        for i, name in enumerate(names)
+        f"CAST(c{i} AS {casts[name]})" if name in casts else f"c{i}" for i, name in enumerate(names)
     )
-    con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {select}", list(columns))
+    con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {select} FROM bound_columns")
 
 
 def _batches(items: list[Any]) -> Iterable[list[Any]]:
@@ -117,28 +122,30 @@ def _batches(items: list[Any]) -> Iterable[list[Any]]:
         yield items[start:start + BATCH_ROWS]
 
 
-def insert_payments(
-    con: duckdb.DuckDBPyConnection, publisher_id: str, source_file: str, sha: str, parsed: ParsedFile,
-    loaded_at: datetime,
-) -> None:
-    for batch in _batches(parsed.payments):
-        n = len(batch)
+def insert_payments(con: duckdb.DuckDBPyConnection, files: Sequence[StagedFile]) -> None:
+    """The payments Python read (parse_file, and the lines the bulk path left to RowReader) of these files,
+    in as few statements as BATCH_ROWS allows: planning a statement costs milliseconds, so one per file
+    was a large share of a national load's small files."""
+    rows = [(staged, payment) for staged in files for payment in staged.parsed.payments]
+    for batch in _batches(rows):
         columns = [
-            [publisher_id] * n, [source_file] * n, [p.source_row for p in batch], [sha] * n,
-            [p.payment_date.isoformat() for p in batch], [str(p.amount_gbp) for p in batch],
-            [p.supplier_name for p in batch], [p.is_redacted for p in batch], [p.supplier_id for p in batch],
-            [p.transaction_number for p in batch], [p.expense_description for p in batch],
-            [p.expense_area for p in batch], [p.company_number for p in batch], [p.vat_number for p in batch],
-            [p.supplier_postcode for p in batch], [loaded_at] * n,
+            [s.feed.publisher_id for s, _ in batch], [s.source_file for s, _ in batch],
+            [p.source_row for _, p in batch], [s.sha for s, _ in batch],
+            [p.payment_date.isoformat() for _, p in batch], [str(p.amount_gbp) for _, p in batch],
+            [p.supplier_name for _, p in batch], [p.is_redacted for _, p in batch], [p.supplier_id for _, p in batch],
+            [p.transaction_number for _, p in batch], [p.expense_description for _, p in batch],
+            [p.expense_area for _, p in batch], [p.company_number for _, p in batch],
+            [p.vat_number for _, p in batch], [p.supplier_postcode for _, p in batch],
+            [s.ledger.ingested_at for s, _ in batch],
         ]
         _insert_columns(con, "raw.spend_payments", PAYMENT_COLUMNS, columns, _PAYMENT_CASTS)
 
 
-def insert_rejects(con: duckdb.DuckDBPyConnection, publisher_id: str, source_file: str, parsed: ParsedFile) -> None:
-    for batch in _batches(parsed.rejects):
-        n = len(batch)
-        columns = [[publisher_id] * n, [source_file] * n, [r.source_row for r in batch],
-                   [r.reason for r in batch], [r.raw_row for r in batch]]
+def insert_rejects(con: duckdb.DuckDBPyConnection, files: Sequence[StagedFile]) -> None:
+    rows = [(staged, reject) for staged in files for reject in staged.parsed.rejects]
+    for batch in _batches(rows):
+        columns = [[s.feed.publisher_id for s, _ in batch], [s.source_file for s, _ in batch],
+                   [r.source_row for _, r in batch], [r.reason for _, r in batch], [r.raw_row for _, r in batch]]
         _insert_columns(
             con, "raw.spend_rejects", ("publisher_id", "source_file", "source_row", "reason", "raw_row"), columns,
             {"source_row": "INTEGER", "raw_row": "JSON"},
@@ -272,14 +279,14 @@ def insert_staged_payments(con: duckdb.DuckDBPyConnection, files: Sequence[Stage
             raise AssertionError(f"bulk spend path lost lines: {inserted} inserted, {counted} counted")
 
 
-def loaded_under_another_url(con: duckdb.DuckDBPyConnection, feed: Feed, sha: str) -> str | None:
-    """The URL under which this publisher's file with this SHA-256 is currently loaded, if not `feed.url`."""
-    row = con.execute(
-        "SELECT url FROM ops.spend_files WHERE publisher_id = ? AND file_sha256 = ? AND status = 'loaded' "
-        "AND url <> ? LIMIT 1",
-        [feed.publisher_id, sha, feed.url],
-    ).fetchone()
-    return row[0] if row else None
+def loaded_urls(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[str]]:
+    """The URLs under which each (publisher_id, file_sha256) is currently loaded, in one query (one per
+    file cost milliseconds of planning each)."""
+    rows = con.execute(
+        "SELECT publisher_id, file_sha256, list(DISTINCT url ORDER BY url) FROM ops.spend_files "
+        "WHERE status = 'loaded' GROUP BY publisher_id, file_sha256"
+    ).fetchall()
+    return {(publisher_id, sha): urls for publisher_id, sha, urls in rows}
 
 
 @dataclass(frozen=True)
@@ -298,13 +305,18 @@ def replace_feed_rows(con: duckdb.DuckDBPyConnection, files: Sequence[StagedFile
     """In one transaction, for every file: drop the rows of its feed's earlier versions, add this version's,
     log it. A crash leaves each of these files wholly loaded and logged, or not at all.
 
+    The files' earlier versions go first, then the new rows of all of them, one statement per table (the
+    files are of distinct feeds: ingest_feeds commits a feed's earlier outcome before reading it again).
     The bulk path's staged lines stay in their temp tables (flows.spend.fast.drop_staged drops them).
     """
     con.execute("BEGIN TRANSACTION")
     try:
         loaded = _loaded_files(con, [staged.feed for staged in files])
         for staged in files:
-            _replace_one(con, staged, loaded.get((staged.feed.publisher_id, staged.feed.url), []))
+            _drop_earlier(con, staged.feed, loaded.get((staged.feed.publisher_id, staged.feed.url), []))
+        insert_payments(con, files)
+        insert_rejects(con, files)
+        insert_ledger(con, *(staged.ledger for staged in files))
         insert_staged_payments(con, files)
         con.execute("COMMIT")
     except BaseException:
@@ -328,23 +340,20 @@ def _loaded_files(con: duckdb.DuckDBPyConnection, feeds: Sequence[Feed]) -> dict
     return {(publisher_id, url): files for publisher_id, url, files in rows}
 
 
-def _replace_one(con: duckdb.DuckDBPyConnection, staged: StagedFile, previous_files: list[str]) -> None:
-    feed, parsed = staged.feed, staged.parsed
-    # A feed's first version has nothing to delete or supersede; skipping keeps a national load linear.
-    if previous_files:
-        for table in ("raw.spend_payments", "raw.spend_rejects"):
-            con.execute(
-                f"DELETE FROM {table} WHERE publisher_id = ? AND list_contains(?, source_file)",
-                [feed.publisher_id, previous_files],
-            )
+def _drop_earlier(con: duckdb.DuckDBPyConnection, feed: Feed, previous_files: list[str]) -> None:
+    """Delete the rows of the feed's loaded versions and mark them superseded. A feed's first version has
+    nothing to delete or supersede; skipping keeps a national load linear."""
+    if not previous_files:
+        return
+    for table in ("raw.spend_payments", "raw.spend_rejects"):
         con.execute(
-            "UPDATE ops.spend_files SET status = 'superseded' WHERE publisher_id = ? AND url = ? "
-            "AND status = 'loaded'",
-            [feed.publisher_id, feed.url],
+            f"DELETE FROM {table} WHERE publisher_id = ? AND list_contains(?, source_file)",
+            [feed.publisher_id, previous_files],
         )
-    insert_payments(con, feed.publisher_id, staged.source_file, staged.sha, parsed, staged.ledger.ingested_at)
-    insert_rejects(con, feed.publisher_id, staged.source_file, parsed)
-    insert_ledger(con, staged.ledger)
+    con.execute(
+        "UPDATE ops.spend_files SET status = 'superseded' WHERE publisher_id = ? AND url = ? AND status = 'loaded'",
+        [feed.publisher_id, feed.url],
+    )
 
 
 def record_publishers(con: duckdb.DuckDBPyConnection, feeds: Iterable[Feed]) -> int:

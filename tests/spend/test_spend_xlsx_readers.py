@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings as hypothesis_settings, strategies as st
 from spend_helpers import FIXTURES
 
-from flows.spend.layout import read_xlsx_calamine, read_xlsx_openpyxl
+from flows.spend.layout import _serial_out_of_range, read_xlsx_calamine, read_xlsx_openpyxl
 from flows.spend.registry import SAMPLE_FEEDS_DIR
 
 XLSX_FILES = sorted(SAMPLE_FEEDS_DIR.glob("spend/*.xlsx")) + sorted(FIXTURES.glob("*.xlsx"))
@@ -81,3 +81,18 @@ def test_cells_openpyxl_reads_otherwise_are_declined():
     assert read_xlsx_calamine(_workbook({"Spend": plain})) == read_xlsx_openpyxl(_workbook({"Spend": plain}))
     for odd in ("#N/A", "  ", 1e20, 2.0 ** 60, datetime(2025, 4, 1, 10, 30), time(10, 30)):
         assert read_xlsx_calamine(_workbook({"Spend": [*plain, [odd, "x", 1]]})) is None, odd
+
+
+@pytest.mark.parametrize("cell, out_of_range", [
+    ('<c r="A1" s="3"><v>-1</v></c>', True),
+    ('<c r="A1" s="3" t="n"><v>2958466</v></c>', True),
+    ('<c r="A1" t="n"\ts="3"><f>A2</f><v>1e9</v></c>', True),  # t first, a tab, a formula
+    ('<c r="A1" s="3"><v>45017</v></c>', False),
+    ('<c r="A1" s="13"><v>-1</v></c>', False),  # another style, not a date's
+    ('<c r="A1" xs="3" s="2"><v>-1</v></c>', False),  # an attribute whose name ends in s
+    ('<c r="A1" s="3" t="s"><v>7</v></c>', False),  # a shared string's index
+    ('<c r="A1" t="inlineStr"><is><t>s="3"</t></is></c><c r="B1"><v>-1</v></c>', False),  # text, not a tag
+])
+def test_date_styled_serials_outside_excel_days_are_found(cell, out_of_range):
+    sheet = f'<sheetData><row r="1">{cell}</row></sheetData>'.encode()
+    assert _serial_out_of_range(sheet, {b"3"}) is out_of_range
