@@ -82,11 +82,10 @@ FIELDS: dict[str, Any] = {
         "additionalIdentifiers": [_ID],
     }],
 }
-# The fields raw.ocds_release_fields stores, read from a stored release's JSON.
+# What the loader reads of each release besides its key.
 _RELEASE = json.dumps({"date": "VARCHAR", "tag": ["VARCHAR"], **FIELDS})
-# What the loader reads of each release before it knows whether it is new: the key as JSON values, so
-# that the screen can tell a plain string key from anything else, and the date and tags.
-_RELEASE_HEAD = json.dumps({"ocid": "JSON", "id": "JSON", "date": "VARCHAR", "tag": ["VARCHAR"]})
+# The same with the key as JSON values, so that the screen can tell a plain string key from anything else.
+_KEYED_RELEASE = json.dumps({"ocid": "JSON", "id": "JSON", "date": "VARCHAR", "tag": ["VARCHAR"], **FIELDS})
 
 
 def _column_type(structure: Any) -> str:
@@ -107,10 +106,10 @@ FIELDS_DDL = (
 _FIELD_COLUMNS = ", ".join(f'"{name}"' for name in FIELDS)
 
 # A batch is the temporary table ocds_batch: one row per release read, with its key, `release_json`,
-# `r` (the release's head, _RELEASE_HEAD), `landing_file` and `batch_order` (its position in the batch).
-# Its new rows are those neither stored already nor an earlier copy in the batch (first file, first
-# position wins); only their positions are kept, in ocds_new, for the two inserts. The stored keys are
-# looked up with the batch as the hash join's build side (an IN list): a NOT EXISTS against the table
+# `r` (the release read with _KEYED_RELEASE), `landing_file` and `batch_order` (its position in the
+# batch). Its new rows are those neither stored already nor an earlier copy in the batch (first file,
+# first position wins); only their positions are kept, in ocds_new, for the two inserts. The stored keys
+# are looked up with the batch as the hash join's build side (an IN list): a NOT EXISTS against the table
 # would hash every stored key for every batch, which made memory and time grow with the table.
 _NEW_ROWS = """
 CREATE OR REPLACE TEMP TABLE ocds_new AS
@@ -135,16 +134,10 @@ INSERT INTO raw.ocds_releases (source, ocid, release_id, release_date, tags, rel
 SELECT source, ocid, release_id, TRY_CAST(r.date AS TIMESTAMPTZ), r.tag, release_json, landing_file, loaded_at
 FROM ocds_batch INNER JOIN ocds_new USING (batch_order)
 """
-# The fields are read from the JSON as stored, as sync_release_fields reads them, and only for the new
-# releases: reading them from the file's text instead meant parsing every file twice and keeping the
-# nested fields of every release read, new or not, in the batch (about a quarter of the load's time).
 _INSERT_FIELDS = f"""
 INSERT INTO raw.ocds_release_fields
-SELECT source, ocid, release_id, TRY_CAST(r.date AS TIMESTAMPTZ), loaded_at, {", ".join(f"f.{c}" for c in _FIELD_COLUMNS.split(", "))}
-FROM (
-    SELECT source, ocid, release_id, r, loaded_at, from_json(release_json, '{_RELEASE}') AS f
-    FROM ocds_batch INNER JOIN ocds_new USING (batch_order)
-)
+SELECT source, ocid, release_id, TRY_CAST(r.date AS TIMESTAMPTZ), loaded_at, {", ".join(f"r.{c}" for c in _FIELD_COLUMNS.split(", "))}
+FROM ocds_batch INNER JOIN ocds_new USING (batch_order)
 """
 
 # Parsed releases from Python go to DuckDB as one bound JSON parameter: one statement per page, and no
@@ -153,10 +146,10 @@ _FROM_PYTHON = """
 CREATE OR REPLACE TEMP TABLE ocds_batch AS
 SELECT
     $source AS source, release_json ->> 'ocid' AS ocid, release_json ->> 'id' AS release_id, release_json,
-    from_json(release_json, '{head}') AS r, $landing_file AS landing_file, batch_order
+    from_json(release_json, '{release}') AS r, $landing_file AS landing_file, batch_order
 FROM (SELECT unnest(releases) AS release_json, unnest(range(len(releases))) AS batch_order
       FROM (SELECT from_json($page::JSON, '["JSON"]') AS releases))
-""".replace("{head}", _RELEASE_HEAD)
+""".replace("{release}", _KEYED_RELEASE)
 
 # Where DuckDB's JSON reader accepts what Python's refuses or repairs: NaN/Infinity/inf in any case,
 # exponents of three digits or more and 300-digit numbers (Python turns overflows into null), and
@@ -169,10 +162,11 @@ _NOT_PLAIN_JSON = (":" + _ODD_VALUE, r"\[" + _ODD_VALUE, "," + _ODD_VALUE[:-1] +
 # The landed files of a batch, read in one statement into ocds_batch: one row per release of each file
 # that DuckDB reads exactly as the Python path would (`is_plain`), and one row without a release for
 # every other file (and for a plain file without releases), so that the screen sees every file. A file's
-# text is parsed once, into its releases as JSON values (stored as DuckDB's JSON writer prints them);
-# each release's head is read from that JSON. try() makes bytes that are not UTF-8 and text that is not
-# JSON null: nothing here can raise on a bad file, which matters because an error aborts the caller's
-# whole transaction.
+# text is parsed twice, for the releases as JSON values (stored as DuckDB's JSON writer prints them) and
+# for the fields; both read the same values (a number's text is that of its double either way), so the
+# fields are what the stored JSON says. try() makes bytes that are not UTF-8 and text that is not JSON
+# null: nothing here can raise on a bad file, which matters because an error aborts the caller's whole
+# transaction.
 _READ_FILES = """
 CREATE OR REPLACE TEMP TABLE ocds_batch AS
 WITH files AS (
@@ -185,37 +179,34 @@ WITH files AS (
 ),
 parsed AS (
     SELECT file_order, source, landing_file,
-           CASE WHEN is_plain_text THEN try(from_json(text, '{"releases": ["JSON"]}')).releases END AS releases
+           CASE WHEN is_plain_text THEN try(from_json(text, '{"releases": ["JSON"]}')).releases END AS json_releases,
+           CASE WHEN is_plain_text THEN try(from_json(text, '{"releases": [{release}]}')).releases END AS releases
     FROM (
         SELECT *, text IS NOT NULL AND NOT (regexp_matches(text, $not_plain[1]) OR regexp_matches(text, $not_plain[2])
                                             OR regexp_matches(text, $not_plain[3])) AS is_plain_text
         FROM files
     )
 ),
-unnested AS (
-    SELECT file_order, source, landing_file, releases IS NOT NULL AS is_parsed,
-           unnest(CASE WHEN len(releases) > 0 THEN releases ELSE [NULL] END) AS release_json,
-           unnest(CASE WHEN len(releases) > 0 THEN range(len(releases)) ELSE [NULL] END) AS position
+-- A plain key is a JSON string with a printable non-space ASCII character, so Python's strip() keeps it
+-- non-blank; anything else (missing, blank, numeric ids Python turns into strings) takes the Python path.
+screened AS (
+    SELECT *,
+        releases IS NOT NULL AND len(list_filter(releases, lambda k: NOT coalesce(
+            json_type(k.ocid) = 'VARCHAR' AND regexp_matches(k.ocid ->> '$', '[!-~]')
+            AND json_type(k.id) = 'VARCHAR' AND regexp_matches(k.id ->> '$', '[!-~]'), false))) = 0 AS is_plain
     FROM parsed
 ),
-headed AS (
-    SELECT *, from_json(release_json, '{head}') AS r FROM unnested
-),
--- A plain key is a JSON string with a printable non-space ASCII character, so Python's strip() keeps it
--- non-blank; a file with any other key (missing, blank, numeric ids Python turns into strings) takes the
--- Python path whole.
-screened AS (
-    SELECT *, is_parsed AND bool_and(position IS NULL OR coalesce(
-        json_type(r.ocid) = 'VARCHAR' AND regexp_matches(r.ocid ->> '$', '[!-~]')
-        AND json_type(r.id) = 'VARCHAR' AND regexp_matches(r.id ->> '$', '[!-~]'), false
-    )) OVER (PARTITION BY file_order) AS is_plain
-    FROM headed
+unnested AS (
+    SELECT file_order, source, landing_file, is_plain,
+           unnest(CASE WHEN is_plain AND len(releases) > 0 THEN json_releases ELSE [NULL] END) AS release_json,
+           unnest(CASE WHEN is_plain AND len(releases) > 0 THEN releases ELSE [NULL] END) AS r,
+           unnest(CASE WHEN is_plain AND len(releases) > 0 THEN range(len(releases)) ELSE [NULL] END) AS position
+    FROM screened
 )
-SELECT source, r.ocid ->> '$' AS ocid, r.id ->> '$' AS release_id,
-       CASE WHEN is_plain THEN release_json END AS release_json, r, landing_file,
+SELECT source, r.ocid ->> '$' AS ocid, r.id ->> '$' AS release_id, release_json, r, landing_file,
        file_order * 1000000000 + position AS batch_order, file_order, is_plain
-FROM screened
-""".replace("{head}", _RELEASE_HEAD)
+FROM unnested
+""".replace("{release}", _KEYED_RELEASE)
 _SCREENED = """
 SELECT file_order, bool_and(is_plain), count(release_json) FROM ocds_batch GROUP BY file_order ORDER BY file_order
 """
