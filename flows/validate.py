@@ -33,36 +33,40 @@ and YAML files on every run. All checkpoints of one validation share a GX run na
 stored by GX under `$PROCUREMENT_HOME/gx/uncommitted/validations/`, and Data Docs are rendered once at
 the end, for this run's results (and the suites' pages when they changed). Row counts of a passing
 validation go to `ops.validation_row_counts`, the baseline of the next run's drift check.
+
+GX is imported by `validate()`, not with this module (the pipeline and the CLI import it for every
+command), and its import leaves `scipy.stats` and `altair` to load on first use: GX imports them whole
+but uses them only in expectations the suites do not declare. GX's import is most of a small
+validation's cost: ~5-6 CPU-s, ~1.5-2 of them those two.
 """
 
 from __future__ import annotations
 
 import glob
 import hashlib
+import importlib.util
 import json
 import math
 import re
 import shutil
+import sys
+import threading
+import types
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import great_expectations as gx
-import great_expectations.expectations as gxe
-import pandas as pd
-from great_expectations.core.run_identifier import RunIdentifier
-from great_expectations.data_context.types.base import ProgressBarsConfig
-from great_expectations.data_context.types.resource_identifiers import (
-    ExpectationSuiteIdentifier,
-    ValidationResultIdentifier,
-)
 
-from expectations.candidates import DATETIME_TYPES, candidates, pandas_value, quote
-from expectations.suites import SUITES, SqlCheck, TableSuite
 from flows.config import Settings
+
+if TYPE_CHECKING:  # imported when validating (see _import_great_expectations), not with this module
+    import great_expectations.expectations as gxe
+    import pandas as pd
+
+    from expectations.suites import SqlCheck, TableSuite
 
 DATA_SOURCE = "procurement_duckdb"
 # Rows handed to GX at once when many rows could fail (a table broken everywhere); GX's pandas
@@ -103,6 +107,53 @@ CREATE TABLE IF NOT EXISTS ops.validation_row_counts (
 
 class ValidationError(RuntimeError):
     """Validation could not run at all (as opposed to running and failing)."""
+
+
+# Modules GX imports whole but uses only inside expectations the suites never declare (the KL-divergence
+# and KS-test expectations and their charts): ~1.5-2 CPU-s of GX's ~5-6 CPU-s import, on every validation.
+DEFERRED_MODULES = ("scipy.stats", "altair")
+_DEFERRED_LOCK = threading.Lock()
+
+
+class _LoadedOnFirstUse(types.ModuleType):
+    """A module whose code runs when an attribute it lacks is first read (before its code ran, it
+    lacks all but the import system's own: __spec__, __path__, ...). Unlike the standard library's
+    LazyLoader, whose modules load on any attribute, `import altair as alt` does not load it: the
+    import system reads __spec__ of a module already in sys.modules."""
+
+    def __getattr__(self, name: str) -> Any:
+        with _DEFERRED_LOCK:
+            if type(self) is _LoadedOnFirstUse:
+                self.__class__ = types.ModuleType
+                try:
+                    self.__spec__.loader.exec_module(self)
+                except BaseException:
+                    sys.modules.pop(self.__name__, None)  # as a failed import leaves it
+                    raise
+        return getattr(self, name)
+
+
+def _defer_import(name: str) -> None:
+    """Put `name` in sys.modules as a module that runs its code on first use; nothing if already imported."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return  # not installed: GX reports it if it needs it
+    module = importlib.util.module_from_spec(spec)
+    module.__class__ = _LoadedOnFirstUse
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)
+
+
+def _import_great_expectations() -> None:
+    """Import GX for a validation. Not at module import: the pipeline and the CLI import this module
+    for every command, and GX's import alone is ~5 CPU-s."""
+    for name in DEFERRED_MODULES:
+        _defer_import(name)
+    import great_expectations  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -147,6 +198,9 @@ def data_docs_index(settings: Settings) -> Path:
 
 
 def _context(settings: Settings):
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     settings.home.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(settings.home))
     # The nightly job runs unattended and offline: no usage analytics, no progress bars in logs.
@@ -179,6 +233,8 @@ def _named(expectation: gxe.Expectation, name: str) -> gxe.Expectation:
 
 
 def _check_expectation(check: SqlCheck) -> gxe.Expectation:
+    import great_expectations.expectations as gxe
+
     # The frame has one row, so its maximum is the count itself (GX shows it as the observed value); a
     # column aggregate costs GX a third of a per-row expectation.
     return gxe.ExpectColumnMaxToBeBetween(
@@ -191,6 +247,8 @@ def _check_expectation(check: SqlCheck) -> gxe.Expectation:
 
 
 def _suite_expectations(suite: TableSuite) -> dict[str, list[gxe.Expectation]]:
+    import great_expectations.expectations as gxe
+
     schema = [
         _named(gxe.ExpectTableColumnsToMatchSet(column_set=suite.columns, exact_match=False), "contract_columns_present")
     ]
@@ -223,6 +281,8 @@ def _checkpoint_plan(suites: Sequence[TableSuite]) -> dict[tuple[str, str], list
 
 
 def _plan_digest(plan: dict[tuple[str, str], list[tuple[str, list[gxe.Expectation]]]]) -> str:
+    import great_expectations as gx
+
     declared = [
         [list(key), [[name, [e.configuration.to_json_dict() for e in expectations]] for name, expectations in defs]]
         for key, defs in plan.items()
@@ -238,6 +298,8 @@ def _checkpoints(settings: Settings, context, suites: Sequence[TableSuite]) -> t
     Registering rewrites every suite, validation definition and checkpoint file and the project YAML
     once per data asset; it is done only when the declared suites differ from the last registration
     (or a stored object is missing)."""
+    import great_expectations as gx
+
     plan = _checkpoint_plan(suites)
     digest = _plan_digest(plan)
     marker = gx_root(settings) / "uncommitted" / "registered_suites.sha256"
@@ -307,6 +369,10 @@ def _chunks(
 
     A filtered scan returns a few rows per DuckDB vector, so vectors are gathered up to chunk_rows rows:
     each frame is one GX run."""
+    import pandas as pd
+
+    from expectations.candidates import DATETIME_TYPES, pandas_value, quote
+
     select = ", ".join(f"{pandas_value(c, t)} AS {quote(c)}" for c, t in columns.items())
     datetimes = [c for c, t in columns.items() if t in DATETIME_TYPES]
     con.execute(f"SELECT {select} FROM {rows} WHERE {condition}", params)
@@ -471,10 +537,11 @@ def validate(
     settings: Settings,
     run_id: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    suites: Sequence[TableSuite] = SUITES,
+    suites: Sequence[TableSuite] | None = None,
     keep_runs: int = KEEP_RUNS,
 ) -> ValidationReport:
-    """Run every suite over the working DB; save GX results and Data Docs; never raises on bad data."""
+    """Run every suite (default: `expectations.suites.SUITES`) over the working DB; save GX results and
+    Data Docs; never raises on bad data."""
     if not settings.work_db.exists():
         raise ValidationError(f"no working database at {settings.work_db}; run ingest and transform first")
     started = datetime.now(UTC)
@@ -482,6 +549,18 @@ def validate(
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", run_id):
         # It names files and folders of GX results and of the run summary.
         raise ValueError(f"run id must be letters, digits, '.', '_' or '-', got {run_id!r}")
+    _import_great_expectations()
+    import pandas as pd
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    from expectations.candidates import candidates
+    from expectations.suites import SUITES
+
+    suites = SUITES if suites is None else suites
     context = _context(settings)
     checkpoints, registered = _checkpoints(settings, context, suites)
     tally = _Tally()
