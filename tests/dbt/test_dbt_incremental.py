@@ -41,7 +41,7 @@ from flows.transform import build, full_refresh_reason, inputs_fingerprint, prep
 LATE_PROCESS = "cf_2025_award_suppliers_without_details_late_publication.json"  # Hennessy, LGM, McManus
 AKER = "cf_2025_award_supplier_sme.json"
 ELM = "cf_2025_award_supplier_sme_vcse_true.json"  # its only award is cancelled in the night
-BUILD_TIME_COLUMNS = {"attributed_at", "built_at"}  # when a row was built, which is all that may differ
+BUILD_TIME_COLUMNS = {"attributed_at", "built_at", "resolved_at"}  # when a row was built, which is all that may differ
 
 
 def _aker_award_update(release: dict) -> dict:

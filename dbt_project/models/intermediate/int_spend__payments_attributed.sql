@@ -2,28 +2,21 @@
 -- payee identity its supplier attributes came from. fct_payments publishes the contract's columns.
 -- Incremental: a night attributes the lines of newly ranked files, and re-attributes the existing
 -- lines whose payee now resolves differently (another supplier_key, or the supplier's latest scale,
--- VCSE flag or postcode changed with new awards). Everything else about a line depends on the line,
--- its publisher, the postcode directory and the green rules; when those change, or lines leave
--- raw.spend_payments, the pipeline rebuilds in full (flows/transform.py).
+-- VCSE flag or postcode changed with new awards), as int_suppliers__payee_resolution stamps them.
+-- Everything else about a line depends on the line, its publisher, the postcode directory and the green
+-- rules; when those change, or lines leave raw.spend_payments, the pipeline rebuilds in full
+-- (flows/transform.py).
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='payment_key') }}
 with resolution as (
     select * from {{ ref('int_suppliers__payee_resolution') }}
 ),
 
 {% if is_incremental() %}
+-- Identities that resolve differently since this model last attributed (see int_suppliers__payee_resolution).
 reattributed as (
-    select distinct a.payee_normalised, a.company_number, a.vat_number
-    from {{ this }} as a
-    left join resolution as r
-        on r.payee_normalised is not distinct from a.payee_normalised
-       and r.company_number is not distinct from a.company_number
-       and r.vat_number is not distinct from a.vat_number
-    where not a.is_redacted
-      and (a.supplier_key is distinct from r.supplier_key
-           or a.match_method is distinct from r.match_method
-           or a.directory_scale is distinct from r.directory_scale
-           or a.directory_is_vcse is distinct from r.directory_is_vcse
-           or a.directory_postcode is distinct from r.directory_postcode)
+    select payee_normalised, company_number, vat_number
+    from resolution
+    where resolved_at > (select max(attributed_at) from {{ this }})
 ),
 
 {%- set new_files = in_files_not_yet_in(this, ref('int_spend__payments_deduplicated')) %}

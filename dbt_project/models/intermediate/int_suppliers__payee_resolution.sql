@@ -3,8 +3,11 @@
 -- unmatched payee is its own supplier: GB-COH-<number> when a company number is known for it (on the
 -- line, or for its normalised name anywhere), else NAME-<normalised name>.
 -- Resolution depends only on the payee's identity (normalised name, company number, VAT number), so
--- it is one row per distinct identity, not per payment: a night recomputes it in full cheaply, and
--- the payments whose identity resolves differently are found by comparing with this table.
+-- it is one row per distinct identity, not per payment. Incremental: a night resolves every identity again
+-- (cheap) but writes only the new ones and those that resolve differently, stamped resolved_at;
+-- int_spend__payments_attributed re-attributes the payments of identities resolved after its own latest
+-- attribution, instead of comparing every payment with this table.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='identity_key') }}
 with payees as (
     select distinct payee_normalised, company_number, vat_number
     from {{ ref('int_spend__payments_deduplicated') }}
@@ -55,16 +58,37 @@ resolved as (
     left join by_vat as v on v.vat_number = p.vat_number
     left join by_name as n on n.name_normalised = p.payee_normalised
     left join {{ ref('int_suppliers__company_number_by_name') }} as c on c.name_normalised = p.payee_normalised
+),
+
+identities as (
+    select
+        -- The identity as one non-null value: delete+insert matches keys with `=`, which nulls never meet.
+        to_json([r.payee_normalised, r.company_number, r.vat_number])::varchar as identity_key,
+        r.payee_normalised,
+        r.company_number,
+        r.vat_number,
+        r.supplier_key,
+        r.match_method,
+        d.scale as directory_scale,
+        d.is_vcse as directory_is_vcse,
+        d.postcode as directory_postcode
+    from resolved as r
+    left join {{ ref('int_suppliers__directory') }} as d on d.supplier_key = r.supplier_key
 )
 
 select
-    r.payee_normalised,
-    r.company_number,
-    r.vat_number,
-    r.supplier_key,
-    r.match_method,
-    d.scale as directory_scale,
-    d.is_vcse as directory_is_vcse,
-    d.postcode as directory_postcode
-from resolved as r
-left join {{ ref('int_suppliers__directory') }} as d on d.supplier_key = r.supplier_key
+    i.*,
+    cast('{{ run_started_at }}' as timestamptz) as resolved_at
+from identities as i
+{% if is_incremental() %}
+where not exists (
+    select 1
+    from {{ this }} as t
+    where t.identity_key = i.identity_key
+      and t.supplier_key is not distinct from i.supplier_key
+      and t.match_method is not distinct from i.match_method
+      and t.directory_scale is not distinct from i.directory_scale
+      and t.directory_is_vcse is not distinct from i.directory_is_vcse
+      and t.directory_postcode is not distinct from i.directory_postcode
+)
+{% endif %}
