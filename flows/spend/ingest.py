@@ -27,11 +27,15 @@ from flows.spend.registry import Feed
 from flows.spend.rows import ParsedFile, parse_file
 
 SOURCE_ID = "local_spend"
-# Payment lines per commit. Kept under a row group (122,880 rows): bigger commits are written by DuckDB
-# straight to compressed row groups, leaving a partial one per commit that later checkpoints merge (the
-# next night's spend stage took 0.5 s longer at 1M lines after commits of 400,000; 14 s instead of 4-10 s
-# at 10M, measured before, with 250,000) and ~0.5 GB more peak memory at 250,000.
-COMMIT_ROWS = 100_000
+# Payment lines per commit: a staged batch at once. A transaction that appends a row group's worth
+# (122,880 rows) or more is written by DuckDB straight to compressed row groups; smaller ones go through
+# the write-ahead log and are compressed again at the checkpoint. With DuckDB 2.0 the commits of 400,000
+# left the table with about as many row groups as commits of 100,000 (13 against 12 for 1.3M lines) and
+# the write took about half the CPU (2.4 against 4.3 CPU-s, checkpoint included); 1M lines in 300 files:
+# 14.6 against 16.2 CPU-s, peak 480 MiB against 640 MiB, and the next night's spend stage no slower
+# (0.68 against 0.74 CPU-s; an earlier session had measured that night 4 s slower at 10M after commits of
+# 250,000, which these runs at 1M do not show).
+COMMIT_ROWS = 400_000
 # Data lines read before they are staged: the files are staged together, one read_csv, value map and
 # leftover scan per layout (flows/spend/fast.stage_group), whose planning costs 5-15 ms a statement
 # whatever their size, then committed COMMIT_ROWS at a time. 400,000 rather than 100,000: 1M lines in
