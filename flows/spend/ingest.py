@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -105,10 +106,7 @@ class _Batch:
     rows: int = 0  # payment lines staged, data lines of pending files
     groups: int = 0
     broken: bool = False  # a commit failed: the staged outcomes are gone, so nothing more may be committed
-    # The batch's landed files are recorded in ops.landing_files in one transaction on this cursor,
-    # committed before the batch's files: a commit of its own per file cost ~30 ms (the WAL's sync).
-    landing: duckdb.DuckDBPyConnection | None = None
-    landing_open: bool = False
+    landing: _Landing | None = None
     # (publisher_id, sha) -> URLs loaded under, as committed; read again after each commit.
     loaded: dict[tuple[str, str], list[str]] | None = None
 
@@ -137,17 +135,35 @@ class _Batch:
         self.groups += 1
         return self.groups
 
-    def landing_cursor(self) -> duckdb.DuckDBPyConnection:
-        if not self.landing_open:
-            self.landing.execute("BEGIN TRANSACTION")
-            self.landing_open = True
-        return self.landing
 
-    def commit_landing(self) -> None:
+class _Landing:
+    """Files landed by the reading thread as it reads them, recorded in ops.landing_files in one transaction
+    on a cursor of their own, committed before the files of each batch (a commit of its own per file cost
+    ~30 ms: the WAL's sync). Landing there takes its writes and its ~5 ms insert off the thread that loads.
+    The lock keeps the two threads from using the cursor at once."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.cursor = con.cursor()
+        self.lock = threading.Lock()
+        self.open = False
+
+    def land(self, settings: Settings, feed: Feed, fetched: Fetched) -> str:
+        with self.lock:
+            if not self.open:
+                self.cursor.execute("BEGIN TRANSACTION")
+                self.open = True
+            return _land(self.cursor, settings, feed, fetched).relative_path
+
+    def commit(self) -> None:
         """Record the files landed so far (they are on disk already; landing again is a no-op)."""
-        if self.landing_open:
-            self.landing_open = False
-            self.landing.execute("COMMIT")
+        with self.lock:
+            if self.open:
+                self.open = False
+                self.cursor.execute("COMMIT")
+
+    def close(self) -> None:
+        with self.lock:
+            self.cursor.close()
 
 
 def _stage_pending(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
@@ -191,7 +207,7 @@ def _unexpected(batch: _Batch, feed: Feed, exc: Exception) -> FileResult:
 def _commit(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
     """The batch's landed files, its other outcomes, then its file versions (one transaction each); the
     batch is emptied."""
-    batch.commit_landing()
+    batch.landing.commit()
     if batch.pending:
         _stage_pending(con, batch)
     if batch.ledger_rows:
@@ -256,7 +272,7 @@ def ingest_feeds(
     ensure_tables(con)
     synonyms = synonyms or load_synonyms()
     previous = previous_versions(con, feeds)
-    batch = _Batch(synonyms, raise_errors, batch_rows, landing=con.cursor())
+    batch = _Batch(synonyms, raise_errors, batch_rows, landing=_Landing(con))
     results: list[FileResult | None] = []  # None while a file waits in the batch
     reported = 0
 
@@ -272,7 +288,8 @@ def ingest_feeds(
             reported += 1
 
     def read(feed: Feed) -> _Read:
-        return _read(settings, feed, previous.get((feed.publisher_id, feed.url)), synonyms, session, max_bytes)
+        return _read(settings, feed, previous.get((feed.publisher_id, feed.url)), synonyms, session, max_bytes,
+                     batch.landing)
 
     # One thread reads, hashes and lays out the next file (Python, holding the GIL) while DuckDB loads this
     # one (native code, without it): on two cores the two halves overlap.
@@ -314,7 +331,7 @@ def ingest_feeds(
             if upcoming is not None:
                 upcoming.cancel()
             drop_staged(con)
-            batch.commit_landing()
+            batch.landing.commit()
             raise
         finally:
             batch.landing.close()
@@ -365,10 +382,13 @@ class _Read:
     prepared: PreparedCsv | None = None  # for the bulk path
     parsed: ParsedFile | None = None  # read by parse_file when the bulk path does not take the file
     layout_error: LayoutError | None = None
+    source_file: str | None = None  # where a new version was landed
 
 
 def _read(settings: Settings, feed: Feed, previous: PreviousVersion | None, synonyms: Synonyms,
-          session: requests.Session | None, max_bytes: int) -> _Read:
+          session: requests.Session | None, max_bytes: int, landing: _Landing) -> _Read:
+    """The feed's bytes; a new version (neither a 304 nor the loaded version's SHA-256) is landed and
+    parsed."""
     signature = local_signature(feed)
     loaded = previous if previous is not None and previous.status == "loaded" else None
     if signature is not None and loaded is not None and loaded.local_stat == signature:
@@ -386,6 +406,7 @@ def _read(settings: Settings, feed: Feed, previous: PreviousVersion | None, syno
         return _Read(signature, error=exc)
     found = _Read(signature, fetched=fetched)
     if fetched.status != 304 and (loaded is None or loaded.file_sha256 != fetched.sha256):
+        found.source_file = landing.land(settings, feed, fetched)
         _parse(found, fetched.body, feed, synonyms)
     return found
 
@@ -457,8 +478,7 @@ def _ingest(
         if previous is not None and previous.status == "loaded" and previous.file_sha256 == sha:
             return record("unchanged", "same SHA-256 as the loaded version", source_file=previous.source_file,
                           file_sha256=sha)
-        body = fetched.body
-        source_file = _land(batch.landing_cursor(), settings, feed, fetched).relative_path
+        body, source_file = fetched.body, found.source_file
 
     # The same bytes loaded for this publisher under another URL (a moved file, a second spelling of a
     # path): loading them again would count every payment twice and fail the build's key tests.

@@ -72,7 +72,8 @@ def _tables(settings) -> dict[str, list[tuple]]:
 
 
 def _whole_files_only(settings) -> None:
-    """Every file's payments and rejects are all there exactly when the ledger says it was loaded."""
+    """Every file's payments and rejects are all there exactly when the ledger says it was loaded, and its
+    landing is recorded."""
     with duckdb.connect(str(settings.work_db), read_only=True) as con:
         mismatched = con.execute(
             """
@@ -86,7 +87,13 @@ def _whole_files_only(settings) -> None:
             WHERE (f.rows_loaded + f.rows_rejected) IS DISTINCT FROM rows.n
             """
         ).fetchall()
+        # The reading thread lands files ahead of the loads; each loaded one is recorded as landed first.
+        unrecorded = con.execute(
+            "SELECT source_file FROM ops.spend_files WHERE status = 'loaded' "
+            "AND source_file NOT IN (SELECT path FROM ops.landing_files)"
+        ).fetchall()
     assert mismatched == []
+    assert unrecorded == []
 
 
 def test_batches_of_any_size_give_the_tables_of_file_by_file_loading(tmp_path, feeds):
