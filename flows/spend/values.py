@@ -156,6 +156,8 @@ def is_redaction(value: Any) -> bool:
 
 def clean_text(value: Any) -> str | None:
     """Cell text trimmed, with None for empty cells; numbers from XLSX keep their plain form."""
+    if value.__class__ is str:  # nearly every cell: the checks below would keep it as it is
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
