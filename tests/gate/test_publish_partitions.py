@@ -176,3 +176,20 @@ def test_a_night_after_a_publish_trusts_only_the_file_that_publish_wrote(setting
     assert result.updated_in_place == ["fct_payments"]
     assert_everything_equals_the_working_db(settings)
 
+
+def test_changed_award_processes_are_replaced_in_place_and_the_parquet_file_rewritten(settings):
+    with duckdb.connect(str(settings.work_db)) as con:  # many processes, so many buckets
+        con.execute("INSERT INTO marts.fct_award_suppliers SELECT a.* REPLACE (ocid || '-' || n AS ocid) "
+                    "FROM marts.fct_award_suppliers AS a, range(50) AS r(n)")
+    publish(settings)
+    with duckdb.connect(str(settings.work_db)) as con:  # a night: one process's award changes, one is new
+        ocid = con.execute("SELECT min(ocid) FROM marts.fct_award_suppliers").fetchone()[0]
+        con.execute("UPDATE marts.fct_award_suppliers SET value_gbp = value_gbp + 1 WHERE ocid = ?", [ocid])
+        con.execute("INSERT INTO marts.fct_award_suppliers SELECT * REPLACE (ocid || '-new' AS ocid) "
+                    "FROM marts.fct_award_suppliers WHERE ocid = ?", [ocid])
+
+    result = publish(settings)
+
+    assert result.updated_in_place == ["fct_award_suppliers"]
+    assert result.parquet_written == ["fct_award_suppliers.parquet"]  # still one file
+    assert_everything_equals_the_working_db(settings)
