@@ -260,8 +260,9 @@ def ingest_feeds(
     Files are read until STAGE_ROWS (or `batch_rows`) lines wait, staged together, and committed
     together once `batch_rows` payment lines are staged (and at the end; see COMMIT_ROWS): each commit is
     one transaction, so a crash leaves every file of a batch wholly loaded and logged or not at all (the
-    next run loads the rest); the landed files are recorded just before. Outcomes without rows (unchanged, rejected,
-    failed) wait for the next commit, so a night of unchanged files costs one insert.
+    next run loads the rest); the files landed so far (the reading thread lands each new version as it
+    reads it) are recorded just before. Outcomes without rows (unchanged, rejected, failed) wait for the
+    next commit, so a night of unchanged files costs one insert.
     `on_result(feed, result)` is called in feed order as each file's outcome is known (a CSV file's
     when its batch is staged); its outcome is committed with its batch.
 
@@ -291,8 +292,8 @@ def ingest_feeds(
         return _read(settings, feed, previous.get((feed.publisher_id, feed.url)), synonyms, session, max_bytes,
                      batch.landing)
 
-    # One thread reads, hashes and lays out the next file (Python, holding the GIL) while DuckDB loads this
-    # one (native code, without it): on two cores the two halves overlap.
+    # One thread reads, hashes, lands and lays out the next file (Python, holding the GIL, and the landing
+    # insert) while DuckDB loads this one (native code, without it): on two cores the two halves overlap.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spend-read") as reader:
         try:
             upcoming = reader.submit(read, feeds[0]) if feeds else None

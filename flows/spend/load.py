@@ -1,7 +1,7 @@
 """The spend raw tables and the per-file ledger (contract in notes/COMMON.md), written in bulk.
 
-Rows go in as whole columns bound to one statement (`unnest` over list parameters), so a file of a
-million lines is a handful of round trips and no input ever reaches SQL as text.
+Rows go in as whole columns in one statement per table and commit (NumPy object arrays that DuckDB
+scans in place), so a batch of files is a handful of round trips and no input ever reaches SQL as text.
 """
 
 from __future__ import annotations
