@@ -47,11 +47,14 @@ and the small marts, so a night's publish only rewrites what changed, decided by
 As before, the warehouse is renamed first and the Parquet renames follow; a kill between them leaves
 Parquet of the last publish, which the next publish brings up to date.
 
-A night at 10M (one new 33k-line file; an emulated copy of the benchmark's home, load 7-11) is now
-7.4-9.3 CPU s, of which: summing the working DB's payments 1.2, copying fct_award_suppliers whole into
-the new file ~2.2 and into Parquet ~1.4 (670k rows; one file, so any change rewrites it), the changed
-part file of fct_payments ~1.8 (~680k rows: writing the Parquet, not finding its rows), the copy of
-the 380 MB file 0.2 [9.0-9.8 CPU s before the check of only the replaced partitions].
+A night at 10M (a copy of the benchmark's 10M home made to look as before its night: one new 33k-line
+file, ~1,700 changed buckets of award processes; `benchmarks.run --stage publish`, 3 runs each alternated
+with the code before, load average 4-5): 6.4-8.5 CPU s, 9-12 s wall, peak 630-700 MB [8.9-11.5 CPU s,
+12.6-13.1 s wall, 880 MB before checking only the replaced partitions and replacing award buckets]. Of
+that: summing the working DB's payments ~1.2 CPU s, its award buckets ~0.4, writing the changed part
+file of fct_payments ~1.6-2.2 (~680k rows; finding them is ~0.2) and fct_award_suppliers.parquet
+~1.0-1.8 (one file, so any change rewrites its 670k rows), copying the 380 MB file ~0.2. A publish with
+nothing changed: ~2.9-3.3 CPU s (the meta table now holds 65k award bucket rows).
 
 Measured at 10M on the shared 2-core machine (load average 8-10, so CPU seconds are the figure to
 compare; the old code on the same data and machine in brackets): a night of one new 33k-line file,
