@@ -211,9 +211,10 @@ def build(
 
 
 def docs_generate(settings: Settings) -> Path:
-    """`dbt docs generate`; returns the target directory holding index.html, manifest and catalog."""
+    """`dbt docs generate`; returns the target directory holding index.html, manifest and catalog (dbt's
+    DBT_TARGET_PATH when set)."""
     prepare_working_db(settings)
     res = _invoke(settings, ["docs", "generate"])
     if res.exception is not None or not res.success:
         raise TransformError(f"dbt docs generate failed: {res.exception!r}", [])
-    return PROJECT_DIR / "target"
+    return Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target"))

@@ -25,3 +25,25 @@
     coalesce((select max({{ watermark }}) from {{ this }}{% if condition %} where {{ condition }}{% endif %}),
              cast('1900-01-01 00:00:00+00' as timestamptz))
 {%- endmacro %}
+
+{#- The rows a data test checks (tests/generic). In an incremental build, a test given `changed` checks only
+    the rows that condition picks: what this build can have changed, given that every row before passed
+    the tests of the last complete build. `changed` is SQL with placeholders: {model} (the tested
+    relation), {last_build} (when the last complete build ended, recorded in ops.transform_state by
+    flows/transform.py only after all its models and tests passed) and {build_started} (this build's
+    start, as the incremental models stamp their rows). A full rebuild, a build with none recorded before,
+    or a test without `changed` checks every row. -#}
+{% macro rows_to_check(model, changed=none) -%}
+    {%- set state = adapter.get_relation(database=target.database, schema='ops', identifier='transform_state')
+        if execute and changed and not flags.FULL_REFRESH else none -%}
+    {%- set last_build = run_query('select max(built_at)::varchar from ' ~ state).columns[0].values()[0]
+        if state is not none else none -%}
+    {%- if last_build is none -%}
+        {{ model }}
+    {%- else -%}
+        (select * from {{ model }} where {{ changed
+            | replace('{model}', model | string)
+            | replace('{last_build}', "cast('" ~ last_build ~ "' as timestamptz)")
+            | replace('{build_started}', "cast('" ~ run_started_at ~ "' as timestamptz)") }})
+    {%- endif -%}
+{%- endmacro %}

@@ -36,7 +36,7 @@ from dbt_raw_fixtures import (
 )
 from flows.database import working_db
 from flows.publish import publish
-from flows.transform import build, full_refresh_reason, inputs_fingerprint, prepare_working_db
+from flows.transform import TransformError, build, full_refresh_reason, inputs_fingerprint, prepare_working_db
 
 LATE_PROCESS = "cf_2025_award_suppliers_without_details_late_publication.json"  # Hennessy, LGM, McManus
 AKER = "cf_2025_award_supplier_sme.json"
@@ -227,6 +227,16 @@ def test_a_renamed_publisher_forces_a_full_rebuild(nightly, tmp_path):
     assert reason is not None and "publishers' names or districts changed" in reason
 
 
+def test_a_night_tests_what_arrived_since_the_last_build(nightly, tmp_path):
+    """A night's data tests read what can have changed since the last complete build (rows_to_check in
+    macros/incremental.sql): a release key repeated by a row loaded since still fails the build."""
+    settings = _copy(nightly[0], tmp_path)
+    query(settings, "INSERT INTO raw.ocds_releases "
+                    "SELECT * REPLACE (current_timestamp AS loaded_at) FROM raw.ocds_releases LIMIT 1")
+    with pytest.raises(TransformError, match="unique_combination_stg_ocds__releases_source__ocid__release_id"):
+        build(settings)
+
+
 def _published(settings, sql: str) -> Counter:
     con = duckdb.connect(str(settings.warehouse_db), read_only=True)
     try:
@@ -239,7 +249,7 @@ def test_the_night_is_published_by_updating_a_copy_of_the_warehouse(nightly):
     settings, _, _, _ = nightly
     result = publish(settings)
 
-    assert result.updated_in_place == ["fct_payments"]
+    assert result.updated_in_place == ["fct_award_suppliers", "fct_payments"]
     for mart in result.row_counts:
         assert _published(settings, f"FROM marts.{mart}") == Counter(map(repr, query(settings, f"FROM marts.{mart}"))), mart
 
