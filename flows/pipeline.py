@@ -158,9 +158,9 @@ def _log_file(feed: Feed, result: FileResult) -> None:
 @task(name="ingest-spend-files", task_run_name="spend: {label}", cache_policy=NO_CACHE)
 def ingest_spend_files(settings: Settings, feeds: list[Feed], bar: Progress, label: str) -> list[FileResult]:
     """Every feed in one pass on one working-database connection (flows/spend/ingest.ingest_feeds: whole
-    files committed together, ~100,000 lines a transaction): at national scale opening, checkpointing and
-    closing the database for every file cost more than reading it. A file whose fetch failed comes back as 'fetch_failed' and is retried on
-    its own."""
+    files committed together, a staged batch of ~400,000 lines a transaction): at national scale opening,
+    checkpointing and closing the database for every file cost more than reading it. A file whose fetch
+    failed comes back as 'fetch_failed' and is retried on its own."""
 
     def report(feed: Feed, result: FileResult) -> None:
         _log_file(feed, result)
