@@ -210,10 +210,11 @@ _SHEET = re.compile(rb'<sheet [^>]*?r:id="([^"]+)"')
 _RELATIONSHIP = re.compile(rb'<Relationship [^>]*>')
 _NUMBER_FORMAT = re.compile(rb'<numFmt [^>]*?formatCode="([^"]*)"')
 _FORMAT_ID = re.compile(rb'numFmtId="([0-9]+)"')
+_DATE_FORMAT = re.compile(rb"(?i)[dmyhs]+(?:[-/.: ]+[dmyhs]+)*")  # a custom format plainly a date or time
 # Number formats both read alike: built-in ones except 27-36 (dates to calamine, numbers to openpyxl) and
 # custom formats that are plainly a date or time (whose values are checked: only whole days are taken) or
 # plainly a number.
-_PLAIN_FORMAT = re.compile(rb"(?i)[dmyhs]+(?:[-/.: ]+[dmyhs]+)*|[#0,.%]*|General|@")
+_PLAIN_FORMAT = re.compile(_DATE_FORMAT.pattern + rb"|[#0,.%]*|General|@")
 
 
 def _attribute(tag: bytes, name: bytes) -> bytes | None:
@@ -244,7 +245,6 @@ def _sheet_parts(archive: zipfile.ZipFile) -> list[str] | None:
 _CELL_XFS = re.compile(rb"<cellXfs.*?</cellXfs>", re.S)
 _XF = re.compile(rb"<xf\b[^>]*>")
 _NUMBER_FORMAT_ENTRY = re.compile(rb'<numFmt [^>]*?numFmtId="([0-9]+)"[^>]*?formatCode="([^"]*)"')
-_DATE_FORMAT = re.compile(rb"(?i)[dmyhs]+(?:[-/.: ]+[dmyhs]+)*")
 _VALUE_CELL = re.compile(rb"<c\b([^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<v>([^<]*)</v>")
 _LAST_EXCEL_DAY = 2958465  # 9999-12-31
 
