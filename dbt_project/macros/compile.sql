@@ -22,12 +22,18 @@
     select distinct source, ocid from {{ releases }} where loaded_at > {{ built_up_to(watermark) }}
 {%- endmacro %}
 
-{#- In an incremental run, a join that keeps only the rows of `alias` whose process was touched (see
-    ocds_touched_processes); nothing in a full build. dbt unit tests have no `this` (is_incremental() would
-    fail there), so they test the full-build query. -#}
-{% macro ocds_touched_only(alias, releases, watermark='last_loaded_at') -%}
-    {%- if this is not none and is_incremental() %}
-    inner join ({{ ocds_touched_processes(releases, watermark) }}) as touched
-        on touched.source = {{ alias }}.source and touched.ocid = {{ alias }}.ocid
-    {%- endif %}
+{#- The rows of the staging view `view`, whose query is the macro `staging` (macros/ocds_staging.sql): in
+    an incremental run, that query over the release fields of the processes touched since `watermark`
+    (see ocds_touched_processes; by default those with fields loaded since), so that only their releases
+    are read and unnested; the view in a full build. The raw source is named in the incremental branch
+    only: dbt unit tests, which have no `this` (is_incremental() would fail there) and test the full-build
+    query, would otherwise need a fixture for it. -#}
+{% macro ocds_staged(view, staging, releases=none, watermark='last_loaded_at') -%}
+    {%- if this is not none and is_incremental() -%}
+        {%- set fields = source('raw_ocds', 'ocds_release_fields') -%}
+        ({{ staging('(select * from ' ~ fields ~ ' where (source, ocid) in ('
+                    ~ ocds_touched_processes(releases or fields, watermark) ~ '))') }})
+    {%- else -%}
+        {{ ref(view) }}
+    {%- endif -%}
 {%- endmacro %}

@@ -1,6 +1,7 @@
 -- Compiled state of every award of a process, merged by award id: each field from the latest release
 -- that states it. The supplier list is replaced whole by the latest release that states one.
--- Incremental: only processes with new releases are recompiled.
+-- Incremental: only processes with new releases are recompiled, and only their releases are read and
+-- unnested (ocds_staged): joining the staging view to them unnested every release ever loaded first.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid']) }}
 
 with awards as (
@@ -10,10 +11,9 @@ with awards as (
         coalesce(a.award_id, a.release_id || '#' || cast(a.award_position as varchar)) as merge_id,
         s.release_seq,
         s.loaded_at as release_loaded_at
-    from {{ ref('stg_ocds__release_awards') }} as a
+    from {{ ocds_staged('stg_ocds__release_awards', ocds_release_awards, ref('int_ocds__release_sequence')) }} as a
     inner join {{ ref('int_ocds__release_sequence') }} as s
         on a.source = s.source and a.ocid = s.ocid and a.release_id = s.release_id
-    {{ ocds_touched_only('s', ref('int_ocds__release_sequence')) }}
 )
 
 select

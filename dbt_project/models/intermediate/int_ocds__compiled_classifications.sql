@@ -1,6 +1,7 @@
 -- CPV codes of each process's compiled state: the classifications of the latest release that states any
 -- (tender, additional and item classifications are restated together when a notice is amended).
--- Incremental: only processes with new releases are recompiled.
+-- Incremental: only processes with new releases are recompiled, and only their releases are read and
+-- unnested (ocds_staged): joining the staging view to them unnested every release ever loaded first.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid']) }}
 
 with stated as (
@@ -10,10 +11,10 @@ with stated as (
         c.code,
         s.release_seq,
         s.loaded_at
-    from {{ ref('stg_ocds__release_classifications') }} as c
+    from {{ ocds_staged('stg_ocds__release_classifications', ocds_release_classifications, ref('int_ocds__release_sequence')) }}
+        as c
     inner join {{ ref('int_ocds__release_sequence') }} as s
         on c.source = s.source and c.ocid = s.ocid and c.release_id = s.release_id
-    {{ ocds_touched_only('s', ref('int_ocds__release_sequence')) }}
     where coalesce(c.scheme, 'CPV') = 'CPV'
 ),
 

@@ -1,6 +1,8 @@
 -- Compiled state of every party of a process, merged by party id: each field takes its value from the
 -- latest release that states it. Section 4 and 5.1 rules (company number, name, scale, VCSE, postcode)
--- are applied here, once per party. Incremental: only processes with new releases are recompiled.
+-- are applied here, once per party.
+-- Incremental: only processes with new releases are recompiled, and only their releases are read and
+-- unnested (ocds_staged): joining the staging view to them unnested every release ever loaded first.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid']) }}
 
 with parties as (
@@ -8,10 +10,9 @@ with parties as (
         p.*,
         s.release_seq,
         s.loaded_at as release_loaded_at
-    from {{ ref('stg_ocds__release_parties') }} as p
+    from {{ ocds_staged('stg_ocds__release_parties', ocds_release_parties, ref('int_ocds__release_sequence')) }} as p
     inner join {{ ref('int_ocds__release_sequence') }} as s
         on p.source = s.source and p.ocid = s.ocid and p.release_id = s.release_id
-    {{ ocds_touched_only('s', ref('int_ocds__release_sequence')) }}
     where p.party_id is not null
 ),
 

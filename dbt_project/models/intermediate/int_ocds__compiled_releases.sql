@@ -1,16 +1,16 @@
 -- Compiled state of each procurement process (source, ocid): release-level fields from the latest
 -- release that states them, and the buyer party resolved to its postcode and district.
--- Incremental: only processes with new releases are recompiled.
+-- Incremental: only processes with new releases are recompiled, and only their releases are read
+-- (ocds_staged), rather than joining every release ever loaded to them.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid']) }}
 
 with releases as (
     select
         r.*,
         s.release_seq
-    from {{ ref('stg_ocds__releases') }} as r
+    from {{ ocds_staged('stg_ocds__releases', ocds_releases, ref('int_ocds__release_sequence')) }} as r
     inner join {{ ref('int_ocds__release_sequence') }} as s
         on r.source = s.source and r.ocid = s.ocid and r.release_id = s.release_id
-    {{ ocds_touched_only('s', ref('int_ocds__release_sequence')) }}
 ),
 
 compiled as (
@@ -47,27 +47,50 @@ buyer_parties as (
     {% if is_incremental() %}
         and (source, ocid) in (select source, ocid from compiled)
     {% endif %}
+),
+
+resolved as (
+    select
+        c.source,
+        c.ocid,
+        c.n_releases,
+        c.first_release_date,
+        c.last_release_date,
+        c.last_release_id,
+        coalesce(c.tender_title, c.release_title) as title,
+        c.tender_description as description,
+        c.cpv_code,
+        coalesce(c.buyer_id, bp.party_id) as buyer_id,
+        coalesce(c.buyer_name, named.party_name, bp.party_name) as buyer_name,
+        coalesce(named.postcode, bp.postcode) as buyer_postcode,
+        c.last_loaded_at
+    from compiled as c
+    left join {{ ref('int_ocds__compiled_parties') }} as named
+        on named.source = c.source and named.ocid = c.ocid and named.party_id = c.buyer_id
+    left join buyer_parties as bp
+        on bp.source = c.source and bp.ocid = c.ocid and bp.buyer_rank = 1 and c.buyer_id is null
 )
 
 select
-    c.source,
-    c.ocid,
-    c.n_releases,
-    c.first_release_date,
-    c.last_release_date,
-    c.last_release_id,
-    coalesce(c.tender_title, c.release_title) as title,
-    c.tender_description as description,
-    c.cpv_code,
-    coalesce(c.buyer_id, bp.party_id) as buyer_id,
-    coalesce(c.buyer_name, named.party_name, bp.party_name) as buyer_name,
-    coalesce(named.postcode, bp.postcode) as buyer_postcode,
+    r.source,
+    r.ocid,
+    r.n_releases,
+    r.first_release_date,
+    r.last_release_date,
+    r.last_release_id,
+    r.title,
+    r.description,
+    r.cpv_code,
+    r.buyer_id,
+    r.buyer_name,
+    r.buyer_postcode,
     pc.lad_code as buyer_lad_code,
-    c.last_loaded_at
-from compiled as c
-left join {{ ref('int_ocds__compiled_parties') }} as named
-    on named.source = c.source and named.ocid = c.ocid and named.party_id = c.buyer_id
-left join buyer_parties as bp
-    on bp.source = c.source and bp.ocid = c.ocid and bp.buyer_rank = 1 and c.buyer_id is null
-left join {{ ref('stg_reference__postcode_lad') }} as pc
-    on pc.postcode = coalesce(named.postcode, bp.postcode)
+    r.last_loaded_at
+from resolved as r
+-- The postcodes looked up first: a join probing the whole directory (2.7M rows) for the few buyers of a
+-- night cost more than compiling their processes.
+left join (
+    select postcode, lad_code
+    from {{ ref('stg_reference__postcode_lad') }}
+    where postcode in (select buyer_postcode from resolved)
+) as pc on pc.postcode = r.buyer_postcode

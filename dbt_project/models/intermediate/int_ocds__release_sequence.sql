@@ -1,6 +1,7 @@
 -- The order in which releases of one process are merged: by release date, ties by release id
 -- (section 5.1). A release without a date sorts first, so any dated release overrides it.
--- Incremental: a new release can fall anywhere in its process's order, so touched processes are resequenced whole.
+-- Incremental: a new release can fall anywhere in its process's order, so touched processes are resequenced whole;
+-- only their releases are read (ocds_staged), not every release joined to its fields first.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid']) }}
 
 select
@@ -13,5 +14,4 @@ select
         order by r.release_date asc nulls first, r.release_id asc
     ) as release_seq,
     r.loaded_at
-from {{ ref('stg_ocds__releases') }} as r
-{{ ocds_touched_only('r', ref('stg_ocds__releases'), 'loaded_at') }}
+from {{ ocds_staged('stg_ocds__releases', ocds_releases, watermark='loaded_at') }} as r
