@@ -133,3 +133,17 @@ def test_fields_follow_releases_inserted_or_deleted_by_other_means(tmp_path):
     con.execute("DELETE FROM raw.ocds_releases WHERE release_id = '1'")
     ensure_table(con)
     assert con.execute("SELECT release_id FROM raw.ocds_release_fields").fetchall() == [("2",)]
+
+
+def test_fields_follow_a_release_replaced_by_hand_with_as_many_rows(tmp_path):
+    """One release deleted and another inserted: the counts agree, the keys do not."""
+    con = fresh_db()
+    ensure_table(con)
+    con.execute("""INSERT INTO raw.ocds_releases (source, ocid, release_id, release_json, landing_file) VALUES
+        ('contracts_finder', 'ocds-a', '1', '{"title": "first"}', 'by-hand')""")
+    ensure_table(con)
+    con.execute("DELETE FROM raw.ocds_releases")
+    con.execute("""INSERT INTO raw.ocds_releases (source, ocid, release_id, release_json, landing_file) VALUES
+        ('contracts_finder', 'ocds-b', '1', '{"title": "second"}', 'by-hand')""")
+    ensure_table(con)
+    assert con.execute("SELECT ocid, title FROM raw.ocds_release_fields").fetchall() == [("ocds-b", "second")]
