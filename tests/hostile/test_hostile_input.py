@@ -226,9 +226,11 @@ AUDITED_FSTRING_SQL = {
     # temp/temp_db: paths the code builds, quoted by _sql_string; str(): of those paths; tag: integers and a
     # hex digest through _sql_string. key/relation/where/source/target/stale: built by _quote from catalog or
     # constant names (CHECKSUM_KEY, META_SCHEMA) and bucket numbers; the checksums compared are bound
-    # ($parts, $nulls).
-    "flows/publish.py": {"CHECKSUM_KEY", "META_SCHEMA", "_quote", "_sql_string", "key", "relation", "schema",
-                         "source", "stale", "str", "table", "tag", "target", "temp", "temp_db", "where", "work"},
+    # ($parts, $nulls). part: a mart's partition expression from the PARTITIONS constant; number: built from
+    # the PARQUET_FOLDERS column through _quote and the PARQUET_FILES integer, or "0".
+    "flows/publish.py": {"CHECKSUM_KEY", "META_SCHEMA", "_quote", "_sql_string", "key", "number", "part",
+                         "relation", "schema", "source", "stale", "str", "table", "tag", "target", "temp",
+                         "temp_db", "where", "work"},
     "flows/database.py": {"MEMORY_LIMIT"},
     "flows/reference.py": {"POSTCODE_TABLE"},
     # group: a staged group's temp table names (a code prefix and an int); name: temp tables from the catalog
