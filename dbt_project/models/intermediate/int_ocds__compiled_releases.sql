@@ -87,10 +87,6 @@ select
     pc.lad_code as buyer_lad_code,
     r.last_loaded_at
 from resolved as r
--- The postcodes looked up first: a join probing the whole directory (2.7M rows) for the few buyers of a
--- night cost more than compiling their processes.
-left join (
-    select postcode, lad_code
-    from {{ ref('stg_reference__postcode_lad') }}
-    where postcode in (select buyer_postcode from resolved)
-) as pc on pc.postcode = r.buyer_postcode
+-- A night's few buyers: a join probing the whole directory cost more than compiling their processes.
+left join {{ postcode_districts('select buyer_postcode from resolved') }} as pc
+    on pc.postcode = r.buyer_postcode

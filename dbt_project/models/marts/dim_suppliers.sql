@@ -61,10 +61,5 @@ select
     s.n_awards,
     s.awarded_gbp
 from suppliers as s
--- Postcodes of these suppliers only: joined directly, the planner builds its hash table from the whole
--- postcode directory (millions of rows) for a few thousand suppliers.
-left join (
-    select postcode, lad_code
-    from {{ ref('stg_reference__postcode_lad') }}
-    where postcode in (select postcode from suppliers)
-) as pc on pc.postcode = s.postcode
+left join {{ postcode_districts('select postcode from suppliers') }} as pc
+    on pc.postcode = s.postcode

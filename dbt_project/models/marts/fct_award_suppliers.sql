@@ -46,13 +46,8 @@ award_rows as (
         g.green_rule
     from award_suppliers as a
     inner join {{ ref('int_ocds__compiled_releases') }} as r on r.source = a.source and r.ocid = a.ocid
-    -- Postcodes of these suppliers only, as in dim_suppliers: joined directly, the planner hashes the
-    -- whole postcode directory (2.7M rows) for ~17k postcodes.
-    left join (
-        select postcode, lad_code
-        from {{ ref('stg_reference__postcode_lad') }}
-        where postcode in (select postcode from award_suppliers)
-    ) as pc on pc.postcode = a.postcode
+    left join {{ postcode_districts('select postcode from award_suppliers') }} as pc
+        on pc.postcode = a.postcode
     left join {{ ref('stg_reference__lad_geography') }} as sg on sg.lad_code = pc.lad_code
     left join {{ ref('stg_reference__lad_geography') }} as bg on bg.lad_code = r.buyer_lad_code
     left join {{ ref('int_green__classified') }} as g
