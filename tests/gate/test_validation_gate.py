@@ -275,3 +275,22 @@ def test_gx_objects_are_written_once_and_again_when_missing(settings):
     report = validate(settings, run_id="run-c", suites=sme)
     assert report.passed and (checkpoints / "marts.sme_spend.checks.json").exists()
     assert "marts.sme_spend.checks" in report.data_docs_index.read_text()
+
+
+def test_each_stored_result_names_its_checkpoint_and_definition(settings):
+    # validate runs each checkpoint's definitions itself; the results must carry what Checkpoint.run stores.
+    sme = [s for s in SUITES if s.table == "marts.sme_spend"]
+    report = validate(settings, run_id="run-a", suites=sme)
+
+    gx = settings.home / "gx"
+    checkpoints = [json.loads(p.read_text()) for p in (gx / "checkpoints").glob("*.json")]
+    checkpoint_of = {d["id"]: c for c in checkpoints for d in c["validation_definitions"]}
+    stored = [json.loads(p.read_text()) for p in (gx / "uncommitted" / "validations").rglob("*.json")]
+    assert len(stored) == len(report.gx_result_ids) == 3  # schema, rows, checks
+    for result in stored:
+        checkpoint = checkpoint_of[result["meta"]["validation_id"]]
+        assert result["meta"]["checkpoint_id"] == checkpoint["id"]
+        definition = json.loads((gx / "validation_definitions" / f"{result['suite_name']}.json").read_text())
+        assert definition["id"] == result["meta"]["validation_id"]
+        assert checkpoint["name"] == f"marts.sme_spend.{'checks' if result['suite_name'].endswith('checks') else 'rows'}"
+        assert result["meta"]["run_id"]["run_name"] == "run-a"
