@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from importlib import metadata
@@ -148,11 +148,27 @@ def _record_build(con: duckdb.DuckDBPyConnection, fingerprint: str, full_refresh
 
 @contextmanager
 def _dbt_environment(settings: Settings) -> Iterator[None]:
-    saved = os.environ.get("PROCUREMENT_WORK_DB")
-    os.environ["PROCUREMENT_WORK_DB"] = str(settings.work_db)
+    """Runs dbt on the home's working database, named relative to the home.
+
+    dbt re-parses the whole project (~7 s) whenever the profile's connection details differ from the last
+    parse's, so an absolute path would cost that on every change of home (tests, the benchmark's stages,
+    several authorities on one install). dbt-duckdb keeps its DuckDB connection after a command and reuses
+    it for the next command with the same details: it is closed here, so the next command opens the
+    database of its own home."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    saved, cwd = os.environ.get("PROCUREMENT_WORK_DB"), os.getcwd()
+    os.environ["PROCUREMENT_WORK_DB"] = settings.work_db.name
+    os.chdir(settings.work_db.parent)
     try:
         yield
     finally:
+        # Dropping the environment is what makes the next command open its own home's file; closing the
+        # connection first releases this one's file now rather than at garbage collection.
+        with suppress(Exception):  # env() raises when no command opened a connection
+            DuckDBConnectionManager.env().close()
+        DuckDBConnectionManager.close_all_connections()
+        os.chdir(cwd)
         if saved is None:
             os.environ.pop("PROCUREMENT_WORK_DB", None)
         else:
