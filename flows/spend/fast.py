@@ -27,7 +27,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import duckdb
 
@@ -42,14 +42,17 @@ HEAD_RECORDS = 23  # MAX_TITLE_ROWS + 1 header candidates, + a possible second h
 # Python's str.strip() removes exactly the characters for which str.isspace() is true.
 _WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 _LINE_END = re.compile(r"\r\n|\r|\n")
-_TABLES = "spend_bulk_"  # prefix of the temp tables of the staged groups
+# The staged groups' tables live in an in-memory database attached to the connection's database rather
+# than in temp tables, which only their own connection sees: a batch is written from them on another
+# connection while the next batch is staged (flows/spend/ingest.py).
+STAGE_DB = "spend_stage"
 _QUOTED = re.compile(rb'"[^"]*(?:""[^"]*)*"')  # a quote, text with "" escapes, the closing quote
 
 
 @dataclass(frozen=True)
 class BulkGroup:
-    """Files of one layout whose data lines sit in the temp table `lines` (cells c0.., amount_gbp,
-    filename), their distinct cells' values in `maps`; drop_staged() drops both."""
+    """Files of one layout whose data lines sit in the table `lines` (cells c0.., amount_gbp, filename),
+    their distinct cells' values in `maps`, both in STAGE_DB; drop_staged() drops them."""
 
     number: int
     reader: RowReader  # of the group's first file: the SQL depends only on what layout_key holds
@@ -58,11 +61,11 @@ class BulkGroup:
 
     @property
     def lines(self) -> str:
-        return f"{_TABLES}lines_{self.number}"
+        return f"{STAGE_DB}.lines_{self.number}"
 
     @property
     def maps(self) -> str:
-        return f"{_TABLES}maps_{self.number}"
+        return f"{STAGE_DB}.maps_{self.number}"
 
 
 @dataclass
@@ -185,7 +188,7 @@ def _stage_maps(con: duckdb.DuckDBPyConnection, group: BulkGroup) -> None:
         for column in _MAP_COLUMNS:
             rows[column].append(outputs.get(column))
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {group.maps} AS SELECT unnest($map) AS map, unnest($key) AS key, "
+        f"CREATE OR REPLACE TABLE {group.maps} AS SELECT unnest($map) AS map, unnest($key) AS key, "
         "CAST(unnest($day) AS DATE) AS day, CAST(unnest($text) AS VARCHAR) AS text, "
         "CAST(unnest($flag) AS BOOLEAN) AS flag",
         rows,
@@ -204,7 +207,7 @@ def _lines_sql(group: BulkGroup) -> str:
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     amount = _amount_sql(_ct(_col(group.reader.amount_column, width), group.exact_trim))
     return (
-        f"CREATE OR REPLACE TEMP TABLE {group.lines} AS SELECT * EXCLUDE (filename), {amount} AS amount_gbp, "
+        f"CREATE OR REPLACE TABLE {group.lines} AS SELECT * EXCLUDE (filename), {amount} AS amount_gbp, "
         f"filename FROM read_csv($paths, header = false, auto_detect = false, delim = ',', quote = '\"', "
         f"escape = '\"', null_padding = true, columns = {columns}, parallel = false, filename = true)"
     )
@@ -384,8 +387,9 @@ def layout_key(prepared: PreparedCsv) -> tuple:
 
 
 def stage_group(con: duckdb.DuckDBPyConnection, number: int, files: list[PreparedCsv]) -> list[BulkFile | None]:
-    """Stage the ordinary payment lines of prepared files of one layout_key in temp tables (BulkGroup
-    `number`, which must be new on this connection); per file its BulkFile, or None to use parse_file.
+    """Stage the ordinary payment lines of prepared files of one layout_key in tables of STAGE_DB
+    (BulkGroup `number`, which must be new on this database); per file its BulkFile, or None to use
+    parse_file.
 
     Each BulkFile's `parsed` holds the lines Python read (rejects, skips and payments whose amount SQL
     left alone). When DuckDB refuses one file the others are read again on their own, under group
@@ -393,6 +397,7 @@ def stage_group(con: duckdb.DuckDBPyConnection, number: int, files: list[Prepare
     """
     first = files[0]
     group = BulkGroup(number, first.reader, first.width, first.exact_trim)
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {STAGE_DB}")
     paths = []
     try:
         for prepared in files:
@@ -430,10 +435,12 @@ def stage_group(con: duckdb.DuckDBPyConnection, number: int, files: list[Prepare
     return staged
 
 
-def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop every staged group's temp tables."""
-    names = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?)", [_TABLES]
-    ).fetchall()
-    for (name,) in names:
+def drop_staged(con: duckdb.DuckDBPyConnection, groups: Iterable[BulkGroup] | None = None) -> None:
+    """Drop these staged groups' tables, or every staged group's."""
+    if groups is None:
+        names = [f"{STAGE_DB}.{name}" for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [STAGE_DB]).fetchall()]
+    else:
+        names = [name for group in groups for name in (group.lines, group.maps)]
+    for name in names:
         con.execute(f"DROP TABLE IF EXISTS {name}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
@@ -42,6 +43,11 @@ COMMIT_ROWS = 400_000
 # whatever their size, then committed COMMIT_ROWS at a time. 400,000 rather than 100,000: 1M lines in
 # 300 files took 22.3 CPU-s instead of 27.0 (~150 MiB more in temp tables).
 STAGE_ROWS = 400_000
+# Bytes (bodies and their prepared UTF-8 lines) the reading thread may hold ahead of the loading thread:
+# about a batch of files. It reads on while a batch is staged and committed (DuckDB's work, without the
+# GIL); one file ahead left it idle for most of each commit and the loader then waited for every file of
+# the next batch in turn, so the two threads ran one after the other.
+READ_AHEAD_BYTES = 128 * 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +113,10 @@ class _Batch:
     groups: int = 0
     broken: bool = False  # a commit failed: the staged outcomes are gone, so nothing more may be committed
     landing: _Landing | None = None
-    # (publisher_id, sha) -> URLs loaded under, as committed; read again after each commit.
-    loaded: dict[tuple[str, str], list[str]] | None = None
+    writer: _Writer | None = None
+    # (publisher_id, sha) -> URLs loaded under (sorted): as read at the start, then as each batch handed
+    # to the writer leaves them (it may still be committing one).
+    loaded: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def record(self, row: LedgerRow) -> FileResult:
         self.ledger_rows.append(row)
@@ -124,12 +132,22 @@ class _Batch:
         return next((f.feed.url for f in [*self.files, *self.pending]
                      if (f.feed.publisher_id, f.sha) == (publisher_id, sha)), None)
 
-    def loaded_under_another_url(self, con: duckdb.DuckDBPyConnection, feed: Feed, sha: str) -> str | None:
-        """The URL under which this publisher's file with these bytes is committed as loaded, if not
-        `feed.url`."""
-        if self.loaded is None:
-            self.loaded = loaded_urls(con)
+    def loaded_under_another_url(self, feed: Feed, sha: str) -> str | None:
+        """The URL under which this publisher's file with these bytes is loaded (committed, or being
+        committed), if not `feed.url`."""
         return next((url for url in self.loaded.get((feed.publisher_id, sha), ()) if url != feed.url), None)
+
+    def now_loaded(self, files: list[StagedFile]) -> None:
+        """Record in `loaded` what committing these file versions does: each replaces its feed's loaded
+        versions (flows/spend/load.replace_feed_rows)."""
+        for staged in files:
+            publisher_id, url = staged.feed.publisher_id, staged.feed.url
+            for (publisher, _), urls in self.loaded.items():
+                if publisher == publisher_id and url in urls:
+                    urls.remove(url)
+            urls = self.loaded.setdefault((publisher_id, staged.sha), [])
+            urls.append(url)
+            urls.sort()
 
     def next_group(self) -> int:
         self.groups += 1
@@ -205,30 +223,75 @@ def _unexpected(batch: _Batch, feed: Feed, exc: Exception) -> FileResult:
 
 
 def _commit(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
-    """The batch's landed files, its other outcomes, then its file versions (one transaction each); the
-    batch is emptied."""
+    """Record the batch's landed files, stage its pending files and hand it to the writer (which commits
+    its other outcomes, then its file versions, one transaction each, once the batch before is
+    committed); the batch is emptied."""
     batch.landing.commit()
     if batch.pending:
         _stage_pending(con, batch)
-    if batch.ledger_rows:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            insert_ledger(con, *batch.ledger_rows)
-            con.execute("COMMIT")
-        except BaseException:
-            batch.broken = True
-            con.execute("ROLLBACK")
-            raise
+    files, ledger_rows, done = batch.files, batch.ledger_rows, batch.done
+    batch.files, batch.ledger_rows, batch.done, batch.rows = [], [], {}, 0
+    _wait(batch)
+    batch.now_loaded(files)
+    batch.writer.submit(_write, ledger_rows, _commits(files, batch.commit_rows), done)
+
+
+def _flush(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
+    """_commit, and wait until it is committed."""
+    _commit(con, batch)
+    _wait(batch)
+
+
+def _wait(batch: _Batch) -> None:
+    """Wait for the batch handed to the writer; its staged files' outcomes join `done`."""
     try:
-        for files in _commits(batch.files, batch.commit_rows):
-            replace_feed_rows(con, files)
+        batch.done.update(batch.writer.wait())
     except BaseException:
         batch.broken = True
         raise
+
+
+def _write(con: duckdb.DuckDBPyConnection, ledger_rows: list[LedgerRow], commits: list[list[StagedFile]],
+           done: dict[int, FileResult]) -> dict[int, FileResult]:
+    """Commit a staged batch: its other outcomes, then its file versions; its staged tables are dropped."""
+    try:
+        if ledger_rows:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                insert_ledger(con, *ledger_rows)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        for files in commits:
+            replace_feed_rows(con, files)
     finally:
-        drop_staged(con)
-        batch.loaded = None
-    batch.files, batch.ledger_rows, batch.rows = [], [], 0
+        drop_staged(con, {staged.bulk.group for files in commits for staged in files if staged.bulk is not None})
+    return done
+
+
+class _Writer:
+    """Commits the staged batches in turn on a cursor of its own, in a thread of its own: DuckDB inserts
+    one batch (native code, without the GIL) while the loading thread stages the next on its connection
+    and the reading thread reads on, so both cores stay busy. One batch at a time."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.cursor = con.cursor()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spend-write")
+        self._job: Future | None = None
+
+    def submit(self, write: Callable[..., dict[int, FileResult]], *args) -> None:
+        assert self._job is None, "wait for the batch before"
+        self._job = self._pool.submit(write, self.cursor, *args)
+
+    def wait(self) -> dict[int, FileResult]:
+        """The outcomes of the batch handed over last (raises what committing it raised)."""
+        job, self._job = self._job, None
+        return job.result() if job is not None else {}
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.cursor.close()
 
 
 def _commits(files: list[StagedFile], rows: int) -> list[list[StagedFile]]:
@@ -255,16 +318,17 @@ def ingest_feeds(
     on_result: Callable[[Feed, FileResult], None] | None = None,
     raise_errors: bool = False,
 ) -> list[FileResult]:
-    """ingest_feed for every feed in order, the next file read while this one loads; results in feed order.
+    """ingest_feed for every feed in order, the next files read while these load; results in feed order.
 
-    Files are read until STAGE_ROWS (or `batch_rows`) lines wait, staged together, and committed
+    Three threads: one reads (fetches, lands, lays out) the next files, this one stages a batch's bulk lines
+    in DuckDB, and a writer commits the batch staged before (one batch at a time). Files are read until STAGE_ROWS (or `batch_rows`) lines wait, staged together, and committed
     together once `batch_rows` payment lines are staged (and at the end; see COMMIT_ROWS): each commit is
     one transaction, so a crash leaves every file of a batch wholly loaded and logged or not at all (the
     next run loads the rest); the files landed so far (the reading thread lands each new version as it
     reads it) are recorded just before. Outcomes without rows (unchanged, rejected, failed) wait for the
     next commit, so a night of unchanged files costs one insert.
     `on_result(feed, result)` is called in feed order as each file's outcome is known (a CSV file's
-    when its batch is staged); its outcome is committed with its batch.
+    when its batch is committed); its outcome is committed with its batch.
 
     One feed's failure does not stop the others: a failed fetch is recorded as 'fetch_failed' (retry
     those feeds with ingest_feed) and an unexpected error as 'failed' with the error, and logged. With
@@ -273,7 +337,8 @@ def ingest_feeds(
     ensure_tables(con)
     synonyms = synonyms or load_synonyms()
     previous = previous_versions(con, feeds)
-    batch = _Batch(synonyms, raise_errors, batch_rows, landing=_Landing(con))
+    batch = _Batch(synonyms, raise_errors, batch_rows, landing=_Landing(con), writer=_Writer(con),
+                   loaded=loaded_urls(con))
     results: list[FileResult | None] = []  # None while a file waits in the batch
     reported = 0
 
@@ -292,50 +357,51 @@ def ingest_feeds(
         return _read(settings, feed, previous.get((feed.publisher_id, feed.url)), synonyms, session, max_bytes,
                      batch.landing)
 
-    # One thread reads, hashes, lands and lays out the next file (Python, holding the GIL, and the landing
-    # insert) while DuckDB loads this one (native code, without it): on two cores the two halves overlap.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spend-read") as reader:
-        try:
-            upcoming = reader.submit(read, feeds[0]) if feeds else None
-            for index, feed in enumerate(feeds):
-                key = (feed.publisher_id, feed.url)
-                current = upcoming
-                upcoming = reader.submit(read, feeds[index + 1]) if index + 1 < len(feeds) else None
-                try:
-                    if batch.holds(*key):  # the same feed twice: its earlier outcome must be committed first
-                        current.result()
-                        _commit(con, batch)
-                        previous = {**previous, **previous_versions(con, [feed])}
-                        found = read(feed)
-                    else:
-                        found = current.result()
-                    result = _ingest(con, settings, feed, previous.get(key), batch, found, index)
-                except FetchError as exc:
-                    if raise_errors:
-                        _commit(con, batch)
-                        raise
-                    result = FileResult(feed.publisher_id, feed.url, "fetch_failed", str(exc), None, None, 0, 0, 0, 0)
-                except Exception as exc:
-                    if batch.broken:  # a commit failed, so its files are not loaded: stop, do not go on
-                        raise
-                    if raise_errors:
-                        _commit(con, batch)
-                        raise
-                    result = _unexpected(batch, feed, exc)
-                results.append(result)
-                if batch.rows >= max(batch_rows, STAGE_ROWS):
-                    _commit(con, batch)
-                settle()
-            _commit(con, batch)
+    # One thread reads, hashes, lands and lays out the next files (Python, holding the GIL, and the landing
+    # insert) while DuckDB loads these (native code, without it): on two cores the two halves overlap.
+    reads = _ReadAhead(read, feeds, READ_AHEAD_BYTES)
+    try:
+        for index, feed in enumerate(feeds):
+            key = (feed.publisher_id, feed.url)
+            try:
+                found = reads.next()
+                if batch.holds(*key):  # the same feed twice: its earlier outcome must be committed first
+                    _flush(con, batch)
+                    previous = {**previous, **previous_versions(con, [feed])}
+                    found = read(feed)
+                result = _ingest(con, settings, feed, previous.get(key), batch, found, index)
+            except FetchError as exc:
+                if raise_errors:
+                    _flush(con, batch)
+                    raise
+                result = FileResult(feed.publisher_id, feed.url, "fetch_failed", str(exc), None, None, 0, 0, 0, 0)
+            except Exception as exc:
+                if batch.broken:  # a commit failed, so its files are not loaded: stop, do not go on
+                    raise
+                if raise_errors:
+                    _flush(con, batch)
+                    raise
+                result = _unexpected(batch, feed, exc)
+            results.append(result)
+            if batch.rows >= max(batch_rows, STAGE_ROWS):
+                _commit(con, batch)
             settle()
+        _flush(con, batch)
+        settle()
+        drop_staged(con)  # groups whose files all went to parse_file
+    except BaseException:
+        reads.close()
+        try:
+            batch.writer.wait()
         except BaseException:
-            if upcoming is not None:
-                upcoming.cancel()
-            drop_staged(con)
-            batch.landing.commit()
-            raise
-        finally:
-            batch.landing.close()
+            log.exception("spend ingest: committing the last batch failed as well")
+        drop_staged(con)
+        batch.landing.commit()
+        raise
+    finally:
+        reads.close()
+        batch.writer.close()
+        batch.landing.close()
     return results
 
 
@@ -372,6 +438,47 @@ def ingest_feed(
     return result
 
 
+class _ReadAhead:
+    """The feeds' reads, in order, on one thread that runs ahead of the caller by up to `budget` bytes
+    of what it has read and the caller has not taken yet (next())."""
+
+    def __init__(self, read: Callable[[Feed], _Read], feeds: Sequence[Feed], budget: int):
+        self._read = read
+        self._budget = budget
+        self._waiting = 0
+        self._closed = False
+        self._changed = threading.Condition()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spend-read")
+        self._futures = deque(self._pool.submit(self._one, feed) for feed in feeds)
+
+    def _one(self, feed: Feed) -> _Read:
+        with self._changed:
+            self._changed.wait_for(lambda: self._waiting < self._budget or self._closed)
+            if self._closed:
+                raise CancelledError
+        found = self._read(feed)
+        with self._changed:
+            self._waiting += found.size
+        return found
+
+    def next(self) -> _Read:
+        """The next feed's read (raises what reading it raised)."""
+        found = self._futures.popleft().result()
+        with self._changed:
+            self._waiting -= found.size
+            self._changed.notify_all()
+        return found
+
+    def close(self) -> None:
+        """Stop reading ahead; returns once the read under way has ended."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+        for future in self._futures:
+            future.cancel()
+        self._pool.shutdown(wait=True)
+
+
 @dataclass
 class _Read:
     """What was found for one feed before any database work (in the reading thread)."""
@@ -384,6 +491,12 @@ class _Read:
     parsed: ParsedFile | None = None  # read by parse_file when the bulk path does not take the file
     layout_error: LayoutError | None = None
     source_file: str | None = None  # where a new version was landed
+
+    @property
+    def size(self) -> int:
+        """Bytes it holds (the body, and the lines prepared for the bulk path)."""
+        return (len(self.fetched.body) if self.fetched is not None else 0) + \
+            (len(self.prepared.utf8) if self.prepared is not None else 0)
 
 
 def _read(settings: Settings, feed: Feed, previous: PreviousVersion | None, synonyms: Synonyms,
@@ -442,6 +555,7 @@ def _ingest(
             status="unchanged", message="same size, times and inode as the loaded local file (not read again)",
             source_file=previous.source_file, file_sha256=previous.file_sha256, local_stat=signature, **base))
     if isinstance(found.error, FetchError):
+        _wait(batch)
         insert_ledger(con, LedgerRow(status="fetch_failed", message=str(found.error), **base))
         raise found.error
     if found.error is not None:
@@ -483,11 +597,11 @@ def _ingest(
 
     # The same bytes loaded for this publisher under another URL (a moved file, a second spelling of a
     # path): loading them again would count every payment twice and fail the build's key tests.
-    other_url = batch.url_with(feed.publisher_id, sha) or batch.loaded_under_another_url(con, feed, sha)
+    other_url = batch.url_with(feed.publisher_id, sha) or batch.loaded_under_another_url(feed, sha)
     if other_url is not None and batch.holds(feed.publisher_id, other_url):
-        # That feed's version in this batch replaces the loaded one: decide on the committed state.
+        # That feed's version in this batch replaces the loaded one: decide on the state its commit leaves.
         _commit(con, batch)
-        other_url = batch.loaded_under_another_url(con, feed, sha)
+        other_url = batch.loaded_under_another_url(feed, sha)
     if other_url is not None:
         return record("unchanged", f"same SHA-256 as the version loaded from {safe_url(other_url)}",
                       source_file=source_file, file_sha256=sha)

@@ -249,7 +249,7 @@ def previous_versions(con: duckdb.DuckDBPyConnection, feeds: Sequence[Feed]) -> 
 
 def insert_staged_payments(con: duckdb.DuckDBPyConnection, files: Sequence[StagedFile]) -> None:
     """The lines the bulk CSV path parsed in SQL (flows/spend/fast.py) for these files, from their groups'
-    temp tables, one statement per group. Raises (the caller rolls back) if a group inserts other than the
+    staged tables, one statement per group. Raises (the caller rolls back) if a group inserts other than the
     lines its files counted."""
     groups: dict[int, list[StagedFile]] = {}
     for staged in files:
@@ -307,7 +307,7 @@ def replace_feed_rows(con: duckdb.DuckDBPyConnection, files: Sequence[StagedFile
 
     The files' earlier versions go first, then the new rows of all of them, one statement per table (the
     files are of distinct feeds: ingest_feeds commits a feed's earlier outcome before reading it again).
-    The bulk path's staged lines stay in their temp tables (flows.spend.fast.drop_staged drops them).
+    The bulk path's staged lines stay in their staged tables (flows.spend.fast.drop_staged drops them).
     """
     con.execute("BEGIN TRANSACTION")
     try:

@@ -148,9 +148,11 @@ def test_crash_in_a_batch_commit_leaves_whole_files_and_the_next_run_completes(t
     _whole_files_only(settings)
 
 
-def test_a_file_moved_to_another_url_in_the_same_batch_is_loaded_once(tmp_path, feed_dir):
+@pytest.mark.parametrize("batch_rows", [1, 10**9], ids=["the next batch", "the same batch"])
+def test_a_file_moved_to_another_url_is_loaded_once(tmp_path, feed_dir, batch_rows):
     """Feed a's loaded bytes move to feed b while a gets new bytes: b must load them (a's go), as they
-    would file by file."""
+    would file by file - whether a's new version is in b's batch or in the batch before, which may still be
+    being committed while b is read."""
     first, second = SAMPLE_SPEND / "birmingham_2025-04_to_2025-05.csv", SAMPLE_SPEND / "birmingham_2025-06_to_2025-07.csv"
     shutil.copyfile(first, feed_dir / "a.csv")
     settings = _home(tmp_path, "home")
@@ -160,7 +162,7 @@ def test_a_file_moved_to_another_url_in_the_same_batch_is_loaded_once(tmp_path, 
         shutil.copyfile(second, feed_dir / "a.csv")
         shutil.copyfile(first, feed_dir / "b.csv")
         feeds = write_registry(feed_dir, [("birmingham", "a.csv"), ("birmingham", "b.csv")])
-        results = ingest_feeds(con, settings, feeds)
+        results = ingest_feeds(con, settings, feeds, batch_rows=batch_rows)
         assert [r.status for r in results] == ["loaded", "loaded"]
         total, distinct, files = con.execute(
             "SELECT count(*), count(DISTINCT (source_file, source_row)), count(DISTINCT file_sha256) "
