@@ -151,6 +151,20 @@ def test_the_night_was_built_incrementally(nightly):
     assert result.full_refresh_reason is None
 
 
+def test_the_night_leaves_out_views_and_seeds_but_not_their_tests(nightly):
+    """An unchanged project's views and the seeds the models read are as the last complete build left
+    them (flows.transform._left_out_of_incremental_build); the data tests on views still run."""
+    _, _, result, _ = nightly
+    built = {n.name for n in result.nodes}
+    assert built.isdisjoint({"stg_spend__payments", "stg_ocds__releases", "fct_payments", "green_rules"})
+    assert {"columns_not_null_stg_spend__payments_publisher_id__source_file__source_row__amount_gbp__is_redacted",
+            "unique_combination_stg_ocds__releases_source__ocid__release_id", "assert_payment_keys_unique",
+            "int_spend__payments_attributed"} <= built
+    seed_tests = {"unique_combination_green_rules_rule_id", "columns_not_null_green_rules_rule_id__kind__pattern",
+                  "unique_lad_geography_lad_code", "relationships_int_green__classified_green_rule__rule_id__ref_green_rules_"}
+    assert built.isdisjoint(seed_tests) and "unique_stg_reference__lad_geography_lad_code" in built
+
+
 def test_the_night_changed_what_it_should(nightly):
     settings, _, _, before = nightly
     after = dict(query(settings, "SELECT payment_key, scale FROM marts.fct_payments"))
