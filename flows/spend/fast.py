@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import duckdb
+import numpy
 
 from flows.spend.layout import Synonyms, Table, decode, find_layout, sniff_kind
 from flows.spend import values
@@ -83,8 +84,12 @@ class BulkFile:
 def _ct(column: str, exact_trim: bool) -> str:
     """clean_text: Python strip(), then None for empty. trim() alone strips only spaces, which is exact
     when the file holds no other whitespace character (checked per file); trim with the full set is
-    20x slower, so it is used only when needed."""
-    return f"nullif(trim({column}, {_sql_literal(_WHITESPACE)}), '')" if exact_trim else f"nullif(trim({column}), '')"
+    20x slower, so it is used only when needed. Most cells have no space at either end: testing the ends
+    first (no copy) rather than trimming every cell took a line's insert from ~1.2 to ~0.8 µs."""
+    if exact_trim:
+        return f"nullif(trim({column}, {_sql_literal(_WHITESPACE)}), '')"
+    return (f"nullif(CASE WHEN starts_with({column}, ' ') OR ends_with({column}, ' ') THEN trim({column}) "
+            f"ELSE {column} END, '')")
 
 
 def _sql_literal(text: str) -> str:
@@ -346,14 +351,19 @@ def prepare_bulk(body: bytes, synonyms: Synonyms) -> PreparedCsv | None:
     # One record per line makes source_row = first data line + index. With consistent line endings and
     # no blank line, DuckDB returns as many records as there are lines only if no quoted field spans
     # lines (checked after reading). Rows wider than the first rows make DuckDB's strict reader fail.
-    # Line breaks are single bytes in UTF-8, so these scans run over the bytes (4x faster than the text).
-    # An odd number of quotes means a quoted field that never closes: Python's reader runs it to the end of
-    # the file (line breaks included), DuckDB's does not. A quote inside an unquoted field is read
-    # differently too.
-    line_ends, returns = utf8.count(b"\n"), utf8.count(b"\r")
-    if (b"\n\n" in utf8 or utf8[:1] in (b"\r", b"\n") or returns not in (0, line_ends)
-            or (returns and (b"\n\r\n" in utf8 or utf8.count(b"\r\n") != returns)) or utf8.count(b'"') % 2
-            or (b'"' in utf8 and _quote_inside_a_field(utf8))):
+    # Line breaks and quotes are single bytes in UTF-8, so these scans run over the bytes, as NumPy arrays
+    # (one pass per byte value; 6x faster than bytes.count). An odd number of quotes means a quoted field
+    # that never closes: Python's reader runs it to the end of the file (line breaks included), DuckDB's
+    # does not. A quote inside an unquoted field is read differently too.
+    octets = numpy.frombuffer(utf8, dtype=numpy.uint8)
+    newlines, returns = numpy.flatnonzero(octets == 10), numpy.flatnonzero(octets == 13)
+    quotes = numpy.flatnonzero(octets == 34)
+    line_ends = len(newlines)
+    # Every \r is the start of a \r\n (then a blank line is \n\r\n), or there is none (a blank line is \n\n).
+    crlf = len(returns) > 0
+    if (utf8[:1] in (b"\r", b"\n") or (crlf and not numpy.array_equal(returns + 1, newlines))
+            or bool((numpy.diff(newlines) == (2 if crlf else 1)).any()) or len(quotes) % 2
+            or (len(quotes) and _quote_inside_a_field(utf8, octets, quotes))):
         return None
     width = max(len(cells) for _, cells in head.rows)
     if width == 0:
@@ -365,12 +375,25 @@ def prepare_bulk(body: bytes, synonyms: Synonyms) -> PreparedCsv | None:
     )
 
 
-def _quote_inside_a_field(utf8: bytes) -> bool:
+# Bytes after which a quoted field may open, or before which it may close (a file's start and end too).
+_FIELD_EDGE = numpy.zeros(256, dtype=bool)
+_FIELD_EDGE[list(b",\r\n")] = True
+
+
+def _quote_inside_a_field(utf8: bytes, octets: numpy.ndarray, quotes: numpy.ndarray) -> bool:
     """True when quotes, paired from the left as a reader pairs them, do not all enclose whole fields: a
     quote inside an unquoted field is a letter to Python's reader and not to DuckDB's, and the fields after
-    it are then read differently. (An odd count of quotes is checked separately.) A scan for the pairs
-    only: 10x faster than a pattern that anchors each quote to a field boundary."""
+    it are then read differently. (An odd count of quotes is checked separately.) `octets` are the bytes,
+    `quotes` the positions of their quotes.
+
+    Without two quotes in a row (an escaped quote) the pairs are simply the 1st and 2nd quote, the 3rd and
+    4th...: checked on the arrays at once. Otherwise a scan for the pairs (10x faster than a pattern that
+    anchors each quote to a field boundary)."""
     end = len(utf8)
+    if not (numpy.diff(quotes) == 1).any():
+        opening, closing = quotes[0::2], quotes[1::2]
+        return not (_FIELD_EDGE[octets[opening[opening > 0] - 1]].all()
+                    and _FIELD_EDGE[octets[closing[closing < end - 1] + 1]].all())
     for match in _QUOTED.finditer(utf8):
         start, stop = match.span()
         if (start and utf8[start - 1] not in b",\r\n") or (stop < end and utf8[stop] not in b",\r\n"):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import numpy
 import pytest
 from hypothesis import example, given, settings as hypothesis_settings, strategies as st
 from spend_helpers import FIXTURES, write_registry
@@ -14,7 +16,7 @@ from spend_helpers import FIXTURES, write_registry
 from flows.spend import fast, ingest_feed
 from flows.spend.layout import Table, find_layout, load_synonyms
 from flows.spend.rows import ParsedFile, RowReader, parse_file
-from flows.spend.values import parse_amount
+from flows.spend.values import clean_text, parse_amount
 
 SYNONYMS = load_synonyms()
 SAMPLE_SPEND = Path(fast.__file__).resolve().parents[1] / "sample" / "feeds" / "spend"
@@ -107,6 +109,13 @@ def test_common_amounts_are_read_in_sql_and_rarer_forms_left_to_python():
     assert _sql_values(common, fast._amount_sql("t")) == [parse_amount(t) for t in common]
     # A trailing minus, 17 whole digits and two signs: Python's reader decides (a payment or a reject).
     assert _sql_values(["5-", "12345678901234567", "-£-5"], fast._amount_sql("t")) == [None, None, None]
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=" abé,", max_size=8)), min_size=1, max_size=40))
+def test_sql_clean_text_is_python_clean_text_in_files_whose_only_whitespace_is_spaces(texts):
+    """The trim the bulk path uses when a file holds no whitespace but spaces (exact_trim false)."""
+    assert _sql_values(texts, fast._ct("t", False)) == [clean_text(text) for text in texts]
 
 
 cell_texts = st.one_of(
@@ -223,6 +232,26 @@ def test_bulk_path_takes_a_file_only_when_it_reads_it_as_python_does(rows, endin
         [(r.source_row, r.reason, r.raw_row) for r in python.rejects]
     assert (bulk.parsed.skipped_blank, bulk.parsed.skipped_total, bulk.parsed.skipped_header) == \
         (python.skipped_blank, python.skipped_total, python.skipped_header)
+
+
+def _quote_inside_a_field_by_scan(utf8: bytes) -> bool:
+    """The reference: pair the quotes from the left as a reader does, then look at each pair's edges."""
+    end = len(utf8)
+    for match in re.finditer(rb'"[^"]*(?:""[^"]*)*"', utf8):
+        start, stop = match.span()
+        if (start and utf8[start - 1] not in b",\r\n") or (stop < end and utf8[stop] not in b",\r\n"):
+            return True
+    return False
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='a,"\r\n', max_size=30).filter(lambda text: text.count('"') % 2 == 0))
+def test_quotes_inside_fields_are_found_as_a_scan_of_the_pairs_finds_them(text):
+    utf8 = text.encode()
+    octets = numpy.frombuffer(utf8, dtype=numpy.uint8)
+    quotes = numpy.flatnonzero(octets == 34)
+    if len(quotes):
+        assert fast._quote_inside_a_field(utf8, octets, quotes) == _quote_inside_a_field_by_scan(utf8)
 
 
 def _one_layout(number: int, extra: list[str]) -> bytes:
