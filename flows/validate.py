@@ -24,8 +24,10 @@ validation started - which is what keeps a nightly validation proportional to th
 Every row is looked at again when there is no earlier passing validation under the same suites
 (`expectations/suites.py` or `expectations/candidates.py` changed); a full dbt rebuild marks every
 fct_payments row as attributed anew. Whole-table checks that a changed row alone can break (keys unique,
-a release's JSON matching its keys) look at the changed rows the same way (`SqlCheck.changed_sql`); the
-others, the schema and the drift check always read the whole table.
+and facts about single rows: a release's JSON matching its keys, a month matching its date) look at the
+changed rows the same way (`SqlCheck.changed_sql`); the others, the schema and the drift check always
+read the whole table. fct_payments is a view of the incremental model's columns: its changed rows are read
+from that model's table (`TableSuite.changed_from`), where DuckDB skips the row groups attributed before.
 
 GX objects (data assets, suites, validation definitions, checkpoints) are written only when the suites
 changed (a digest of them is kept beside the GX project): re-registering them rewrote some hundred JSON
@@ -345,13 +347,24 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     return dict(rows)
 
 
-def _changed_rows(con: duckdb.DuckDBPyConnection, suite: TableSuite, since: datetime | None) -> str | None:
+def _changed_rows(
+    con: duckdb.DuckDBPyConnection, suite: TableSuite, since: datetime | None, columns: dict[str, str]
+) -> str | None:
     """A query of the suite's rows changed since `since` (with `$since` to bind), or None when all rows
     must be checked: no earlier pass, no condition, or a condition reading a table this working DB lacks
-    (one not built by dbt)."""
+    (one not built by dbt). `columns`: the suite's table's columns and types; rows read from another
+    table (`changed_from`) have those columns, and all rows are checked when it lacks one or has another type."""
     if since is None or suite.changed_since is None:
         return None
-    changed = f"(SELECT * FROM {suite.table} WHERE {suite.changed_since})"
+    if suite.changed_from is None:
+        changed = f"(SELECT * FROM {suite.table} WHERE {suite.changed_since})"
+    else:
+        from expectations.candidates import quote
+
+        source = _columns(con, suite.changed_from)
+        if any(source.get(c) != t for c, t in columns.items()):
+            return None
+        changed = f"(SELECT {', '.join(map(quote, columns))} FROM {suite.changed_from} WHERE {suite.changed_since})"
     try:
         con.execute(f"SELECT 1 FROM {changed} LIMIT 0", {"since": since}).fetchall()
     except duckdb.CatalogException:
@@ -629,7 +642,7 @@ def validate(
                     skipped.append(suite.table)
                 continue
             row_counts[suite.table] = con.execute(f"SELECT count(*) FROM {suite.table}").fetchone()[0]
-            changed = _changed_rows(con, suite, since)
+            changed = _changed_rows(con, suite, since, present)
             rows, params = (suite.table, {}) if changed is None else (changed, {"since": since})
             condition = candidates(suite.rows, present, parameters) if suite.rows else "FALSE"
             # Counted first: a count reads only the columns the condition needs (and DuckDB filters them

@@ -294,3 +294,63 @@ def test_each_stored_result_names_its_checkpoint_and_definition(settings):
         assert definition["id"] == result["meta"]["validation_id"]
         assert checkpoint["name"] == f"marts.sme_spend.{'checks' if result['suite_name'].endswith('checks') else 'rows'}"
         assert result["meta"]["run_id"]["run_name"] == "run-a"
+
+
+def _payments_as_a_view_of_an_attributed_table(settings):
+    """fct_payments as dbt builds it: a view of the contract's columns of the incremental model."""
+    execute(
+        settings,
+        "CREATE SCHEMA intermediate",
+        "CREATE TABLE intermediate.int_spend__payments_attributed AS "
+        "SELECT *, 'not in the view' AS payee_identity, TIMESTAMPTZ '2025-06-01 00:00:00+00' AS attributed_at "
+        "FROM marts.fct_payments",
+        "DROP TABLE marts.fct_payments",
+        "CREATE VIEW marts.fct_payments AS SELECT * EXCLUDE (payee_identity, attributed_at) "
+        "FROM intermediate.int_spend__payments_attributed",
+    )
+
+
+def test_after_a_pass_payments_are_checked_where_attributed_since(settings):
+    _payments_as_a_view_of_an_attributed_table(settings)
+    payments = [s for s in SUITES if s.table == "marts.fct_payments"]
+    first = validate(settings, suites=payments)
+    assert first.passed and first.rows_checked["marts.fct_payments"] == 4
+    # A payment attributed by a later build, wrong in a row expectation, in a per-row check and in its
+    # key (a copy of an older payment's); an older payment broken in place, which no build does, is not
+    # looked at again by the per-row expectations and checks.
+    execute(
+        settings,
+        "INSERT INTO intermediate.int_spend__payments_attributed SELECT * REPLACE ('medium' AS scale, "
+        "DATE '2025-05-20' AS month, current_timestamp AS attributed_at) "
+        "FROM intermediate.int_spend__payments_attributed WHERE payment_key = 'pay-c-1'",
+        "UPDATE intermediate.int_spend__payments_attributed SET locality = 'nowhere', financial_year = '1999/00' "
+        "WHERE payment_key = 'pay-b-1'",
+    )
+
+    report = validate(settings, suites=payments)
+
+    assert report.rows_checked["marts.fct_payments"] == 1 and report.row_counts["marts.fct_payments"] == 5
+    assert failures_by_table(report) == {
+        ("marts.fct_payments", "expect_column_values_to_be_in_set(scale)"),
+        ("marts.fct_payments", "month_is_first_day_of_date_month"),
+        ("marts.fct_payments", "unique_payment_key"),
+    }
+    month = next(f for f in report.failures if f.expectation == "month_is_first_day_of_date_month")
+    assert month.details.startswith("1 violating row(s)") and "2025-05-20" in month.details
+
+
+def test_payments_are_all_checked_again_when_the_attributed_table_differs_from_the_view(settings):
+    _payments_as_a_view_of_an_attributed_table(settings)
+    payments = [s for s in SUITES if s.table == "marts.fct_payments"]
+    assert validate(settings, suites=payments).passed
+    # The view now computes a column the table holds differently: the table's rows are not the view's.
+    execute(
+        settings,
+        "CREATE OR REPLACE VIEW marts.fct_payments AS SELECT * EXCLUDE (payee_identity, attributed_at) "
+        "REPLACE (CAST(source_row AS BIGINT) AS source_row) FROM intermediate.int_spend__payments_attributed",
+    )
+
+    report = validate(settings, suites=payments)
+
+    assert report.passed and report.rows_changed_since is not None
+    assert report.rows_checked["marts.fct_payments"] == 4
