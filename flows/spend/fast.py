@@ -208,11 +208,14 @@ def _lines_sql(group: BulkGroup) -> str:
     """The data lines of the files (bound $paths, in order) as read by DuckDB's strict CSV reader, one
     VARCHAR per cell, with the amount read once here (both the leftover scan and the payments insert use
     it) and the file each line came from."""
-    width = group.width
+    width, reader = group.width, group.reader
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    amount = _amount_sql(_ct(_col(group.reader.amount_column, width), group.exact_trim))
+    amount = _amount_sql(_ct(_col(reader.amount_column, width), group.exact_trim))
+    # Only the cells a payment is read from are kept: storing the others cost time for nothing.
+    kept = sorted({reader.amount_column, *(i for indexes in reader.columns.values() for i in indexes)})
+    cells = "".join(f"c{i}, " for i in kept if i < width)
     return (
-        f"CREATE OR REPLACE TABLE {group.lines} AS SELECT * EXCLUDE (filename), {amount} AS amount_gbp, "
+        f"CREATE OR REPLACE TABLE {group.lines} AS SELECT {cells}{amount} AS amount_gbp, "
         f"filename FROM read_csv($paths, header = false, auto_detect = false, delim = ',', quote = '\"', "
         f"escape = '\"', null_padding = true, columns = {columns}, parallel = false, filename = true)"
     )

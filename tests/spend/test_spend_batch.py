@@ -107,8 +107,11 @@ def test_batches_of_any_size_give_the_tables_of_file_by_file_loading(tmp_path, f
         settings = _home(tmp_path, f"batch_{batch_rows}")
         seen = []
         with connect_path(settings.work_db) as con:
+            threads = con.execute("SELECT current_setting('threads')").fetchone()
             results = ingest_feeds(con, settings, feeds, batch_rows=batch_rows,
                                    on_result=lambda feed, result: seen.append(feed.url))
+            # The ingest runs DuckDB on one thread (its own threads run side by side); the setting is restored.
+            assert con.execute("SELECT current_setting('threads')").fetchone() == threads
         assert results == expected  # FileResult compares every field
         assert seen == [feed.url for feed in feeds]
         assert _tables(settings) == _tables(one_by_one)
