@@ -176,8 +176,9 @@ def _key(columns: tuple[int, ...], width: int) -> str:
     return " || chr(0) || ".join(f"coalesce(c{c}, '')" if c < width else "''" for c in columns)
 
 
-def _stage_maps(con: duckdb.DuckDBPyConnection, group: BulkGroup) -> None:
-    """Fill the group's maps table (map, key, day, text, flag) from the distinct keys of each map."""
+def _stage_maps(con: duckdb.DuckDBPyConnection, group: BulkGroup) -> list[str]:
+    """Fill the group's maps table (map, key, day, text, flag) from the distinct keys of each map; returns
+    the date map's keys that read as no date."""
     maps, width = value_maps(group.reader), group.width
     keyed = [(number, value_map) for number, value_map in enumerate(maps) if value_map.columns]
     distinct = " UNION ALL ".join(
@@ -198,6 +199,7 @@ def _stage_maps(con: duckdb.DuckDBPyConnection, group: BulkGroup) -> None:
         "CAST(unnest($flag) AS BOOLEAN) AS flag",
         rows,
     )
+    return [key for number, key, day in zip(rows["map"], rows["key"], rows["day"]) if number == 0 and day is None]
 
 
 def _col(index: int, width: int) -> str:
@@ -226,16 +228,18 @@ def _map_join(group: BulkGroup, number: int, value_map: ValueMap) -> str:
             f"AND m{number}.key = {_key(value_map.columns, group.width)}")
 
 
-def _leftovers_sql(group: BulkGroup) -> str:
+def _leftovers_sql(group: BulkGroup, undated: list[str]) -> str:
     """Per file: how many lines DuckDB read, the rowids of its first and last, and the rowids of those SQL
-    does not take as payments (no date or no amount in a form read exactly here): Python's RowReader reads
-    those."""
-    date_map = value_maps(group.reader)[0]
+    does not take as payments (no date, i.e. a key in `undated` (bound as $undated when there are any),
+    or no amount in a form read exactly here): Python's RowReader reads those. The few undated keys are
+    looked up in a list rather than joining every line to the date map."""
+    date_key = _key(value_maps(group.reader)[0].columns, group.width)
+    undated_sql = f" OR list_contains($undated, {date_key})" if undated else ""
     return f"""
-        SELECT lines.filename, count(*), min(lines.rowid), max(lines.rowid),
-               coalesce(list(lines.rowid) FILTER (m0.day IS NULL OR lines.amount_gbp IS NULL), [])
-        FROM {group.lines} AS lines {_map_join(group, 0, date_map)}
-        GROUP BY lines.filename
+        SELECT filename, count(*), min(rowid), max(rowid),
+               coalesce(list(rowid) FILTER (amount_gbp IS NULL{undated_sql}), [])
+        FROM {group.lines}
+        GROUP BY filename
     """
 
 
@@ -439,8 +443,9 @@ def stage_group(con: duckdb.DuckDBPyConnection, number: int, files: list[Prepare
     finally:
         for path in paths:
             os.unlink(path)
-    _stage_maps(con, group)
-    counts = {row[0]: row[1:] for row in con.execute(_leftovers_sql(group)).fetchall()}
+    undated = _stage_maps(con, group)
+    counts = {row[0]: row[1:] for row in con.execute(_leftovers_sql(group, undated),
+                                                      {"undated": undated} if undated else None).fetchall()}
     staged = []
     for path, prepared in zip(paths, files):
         total, start, end, leftovers = counts.get(path, (0, 0, -1, []))
