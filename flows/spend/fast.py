@@ -427,7 +427,7 @@ def stage_group(con: duckdb.DuckDBPyConnection, number: int, files: list[Prepare
     """
     first = files[0]
     group = BulkGroup(number, first.reader, first.width, first.exact_trim)
-    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {STAGE_DB}")
+    con.execute("ATTACH IF NOT EXISTS ':memory:' AS spend_stage")  # STAGE_DB
     paths = []
     try:
         for prepared in files:

@@ -365,7 +365,7 @@ def ingest_feeds(
     # insert) while DuckDB stages and commits these (native code, without it) on two more: the three keep
     # both cores busy, so each DuckDB statement runs on its own thread (DUCKDB_THREADS).
     threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    con.execute(f"SET threads = {DUCKDB_THREADS}")
+    con.execute("SET threads = ?", [DUCKDB_THREADS])
     reads = _ReadAhead(read, feeds, READ_AHEAD_BYTES)
     try:
         for index, feed in enumerate(feeds):
@@ -409,7 +409,7 @@ def ingest_feeds(
         reads.close()
         batch.writer.close()
         batch.landing.close()
-        con.execute(f"SET threads = {threads}")
+        con.execute("SET threads = ?", [threads])
     return results
 
 
