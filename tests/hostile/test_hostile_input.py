@@ -232,7 +232,8 @@ AUDITED_FSTRING_SQL = {
                          "relation", "schema", "source", "stale", "str", "table", "tag", "target", "temp",
                          "temp_db", "where", "work"},
     "flows/database.py": {"MEMORY_LIMIT"},
-    "flows/reference.py": {"POSTCODE_TABLE"},
+    # source: the shaping query (_SHAPE_SQL) or "read_parquet(?)" with the cache path bound.
+    "flows/reference.py": {"POSTCODE_TABLE", "source"},
     # group: a staged group's temp table names (a code prefix and an int); name: temp tables from the catalog
     # with that prefix. Its SQL builders take column indexes and widths (ints) and regex constants through
     # _sql_literal; the file paths are bound ($paths).
