@@ -158,8 +158,8 @@ def _dbt_environment(settings: Settings) -> Iterator[None]:
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
     saved, cwd = os.environ.get("PROCUREMENT_WORK_DB"), os.getcwd()
-    os.environ["PROCUREMENT_WORK_DB"] = settings.work_db.name
     os.chdir(settings.work_db.parent)
+    os.environ["PROCUREMENT_WORK_DB"] = settings.work_db.name
     try:
         yield
     finally:
