@@ -234,8 +234,8 @@ AUDITED_FSTRING_SQL = {
     "flows/database.py": {"MEMORY_LIMIT"},
     # source: the shaping query (_SHAPE_SQL) or "read_parquet(?)" with the cache path bound.
     "flows/reference.py": {"POSTCODE_TABLE", "source"},
-    # group: a staged group's temp table names (a code prefix and an int); name: temp tables from the catalog
-    # with that prefix. Its SQL builders take column indexes and widths (ints) and regex constants through
+    # group: a staged group's table names (the spend_stage in-memory database, STAGE_DB, and an int); name:
+    # that database's tables from the catalog. Its SQL builders take column indexes and widths (ints) and regex constants through
     # _sql_literal; the file paths are bound ($paths).
     "flows/spend/fast.py": {"group", "name"},
     # Table and column names from code constants, payments_sql(staged group) as above; every value is an
