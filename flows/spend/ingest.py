@@ -325,8 +325,9 @@ def ingest_feeds(
     """ingest_feed for every feed in order, the next files read while these load; results in feed order.
 
     Three threads: one reads (fetches, lands, lays out) the next files, this one stages a batch's bulk lines
-    in DuckDB, and a writer commits the batch staged before (one batch at a time). Files are read until STAGE_ROWS (or `batch_rows`) lines wait, staged together, and committed
-    together once `batch_rows` payment lines are staged (and at the end; see COMMIT_ROWS): each commit is
+    in DuckDB, and a writer commits the batch staged before (one batch at a time). Files are read until
+    STAGE_ROWS (or `batch_rows`) lines wait, staged together, and committed together once `batch_rows`
+    payment lines are staged (and at the end; see COMMIT_ROWS): each commit is
     one transaction, so a crash leaves every file of a batch wholly loaded and logged or not at all (the
     next run loads the rest); the files landed so far (the reading thread lands each new version as it
     reads it) are recorded just before. Outcomes without rows (unchanged, rejected, failed) wait for the
