@@ -42,6 +42,7 @@ class LandedFile:
     relative_path: str  # relative to PROCUREMENT_HOME, as stored in ops.landing_files
     sha256: str
     bytes: int
+    row: tuple  # its ops.landing_files row, for `record`
 
 
 def safe_part(part: str) -> str:
@@ -60,7 +61,22 @@ def land(
     fetched: Fetched,
     extra_meta: Mapping[str, Any] | None = None,
 ) -> LandedFile:
-    con.execute(DDL)
+    """Store the body and its sidecar, and record it in ops.landing_files."""
+    landed = store(home, source, folder_parts, stem, suffix, fetched, extra_meta)
+    record(con, [landed])
+    return landed
+
+
+def store(
+    home: Path,
+    source: str,
+    folder_parts: list[str],
+    stem: str,
+    suffix: str,
+    fetched: Fetched,
+    extra_meta: Mapping[str, Any] | None = None,
+) -> LandedFile:
+    """The body and its `.meta.json` sidecar on disk; `record` adds them to ops.landing_files."""
     sha = fetched.sha256
     folder = home / "landing" / safe_part(source)
     for part in folder_parts:
@@ -91,11 +107,21 @@ def land(
     tmp.write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
     os.replace(tmp, meta_path)
     relative = path.relative_to(home).as_posix()
-    con.execute(
-        """
-        INSERT INTO ops.landing_files VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (path) DO NOTHING
-        """,
-        [relative, source, sha, len(fetched.body), safe_url(fetched.url), fetched.status, fetched.fetched_at],
-    )
-    return LandedFile(path=path, relative_path=relative, sha256=sha, bytes=len(fetched.body))
+    row = (relative, source, sha, len(fetched.body), safe_url(fetched.url), fetched.status, fetched.fetched_at)
+    return LandedFile(path=path, relative_path=relative, sha256=sha, bytes=len(fetched.body), row=row)
+
+
+def record(con: duckdb.DuckDBPyConnection, landed: list[LandedFile]) -> None:
+    """Stored files' rows in ops.landing_files, in one statement (~5 ms each, whatever the number of rows);
+    a file recorded before, or earlier in `landed`, is left as it was."""
+    con.execute(DDL)
+    if landed:
+        columns = list(zip(*(file.row for file in landed)))
+        con.execute(
+            """
+            INSERT INTO ops.landing_files
+            SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7::TIMESTAMPTZ[])
+            ON CONFLICT (path) DO NOTHING
+            """,
+            [list(c) for c in columns],
+        ).fetchall()
