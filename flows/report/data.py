@@ -62,20 +62,28 @@ SELECT buyer_name, source, month, green_category, green_gbp
 FROM marts.green_spend WHERE green_category IS NOT NULL
 """
 
-_TOP_PAYEES = """
-SELECT p.supplier_key, any_value(d.supplier_name), any_value(d.scale), any_value(d.is_vcse),
-       any_value(d.lad_code), sum(p.amount_gbp) AS gbp
-FROM marts.fct_payments p JOIN marts.dim_suppliers d USING (supplier_key)
-WHERE p.buyer_name IN (SELECT unnest(?::VARCHAR[]))
-GROUP BY p.supplier_key ORDER BY gbp DESC, p.supplier_key LIMIT ?
-"""
-
-_TOP_AWARDED = """
-SELECT a.supplier_key, any_value(d.supplier_name), any_value(d.scale), any_value(d.is_vcse),
-       any_value(d.lad_code), sum(a.value_gbp) AS gbp
-FROM marts.fct_award_suppliers a JOIN marts.dim_suppliers d USING (supplier_key)
-WHERE a.source = ? AND a.value_gbp IS NOT NULL AND a.buyer_name IN (SELECT unnest(?::VARCHAR[]))
-GROUP BY a.supplier_key ORDER BY gbp DESC, a.supplier_key LIMIT ?
+# The top suppliers of every area and source in one pass: money summed per buyer and supplier first, then
+# per area (an area is one buyer, or every buyer of a combined authority), ranked within each area. A query
+# per area and source scanned the facts each time: ~750 scans of 10M payments for 250 publishers.
+_TOP_SUPPLIERS = """
+WITH area_buyers AS (
+    SELECT DISTINCT unnest($areas::VARCHAR[]) AS area, unnest($buyers::VARCHAR[]) AS buyer_name
+), by_buyer AS (
+    SELECT 'payments' AS source, buyer_name, supplier_key, sum(amount_gbp) AS gbp
+    FROM marts.fct_payments GROUP BY ALL
+    UNION ALL
+    SELECT source, buyer_name, supplier_key, sum(value_gbp)
+    FROM marts.fct_award_suppliers WHERE value_gbp IS NOT NULL GROUP BY ALL
+), by_area AS (
+    SELECT b.source, a.area, b.supplier_key, any_value(d.supplier_name) AS supplier_name,
+           any_value(d.scale) AS scale, any_value(d.is_vcse) AS is_vcse, any_value(d.lad_code) AS lad_code,
+           sum(b.gbp) AS gbp
+    FROM by_buyer b JOIN area_buyers a USING (buyer_name) JOIN marts.dim_suppliers d USING (supplier_key)
+    GROUP BY b.source, a.area, b.supplier_key
+)
+SELECT source, area, supplier_key, supplier_name, scale, is_vcse, lad_code, gbp FROM by_area
+QUALIFY row_number() OVER (PARTITION BY source, area ORDER BY gbp DESC, supplier_key) <= $top
+ORDER BY source, area, gbp DESC, supplier_key
 """
 
 
@@ -255,13 +263,12 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
             for period in (month, financial_year(month), ALL_PERIODS):
                 green[(area.key, source, period, category)] += gbp
 
-    top: dict[tuple[str, str], list[Supplier]] = {}
-    for area in areas:
-        buyers = list(area.buyer_names)
-        top[(area.key, "payments")] = [Supplier(*r) for r in con.execute(_TOP_PAYEES, [buyers, TOP_SUPPLIERS]).fetchall()]
-        for source in SOURCES[1:]:
-            top[(area.key, source)] = [
-                Supplier(*r) for r in con.execute(_TOP_AWARDED, [source, buyers, TOP_SUPPLIERS]).fetchall()]
+    top: dict[tuple[str, str], list[Supplier]] = {(area.key, source): [] for area in areas for source in SOURCES}
+    pairs = [(area.key, buyer) for area in areas for buyer in area.buyer_names]
+    for source, area_key, *supplier in con.execute(_TOP_SUPPLIERS, {
+            "areas": [a for a, _ in pairs], "buyers": [b for _, b in pairs], "top": TOP_SUPPLIERS}).fetchall():
+        if source in SOURCES:
+            top[(area_key, source)].append(Supplier(*supplier))
 
     ordered_months = sorted(months)
     years = sorted({financial_year(m) for m in ordered_months})
