@@ -3,6 +3,11 @@
 
 Charts about one area at a time carry every area's traces and a drop-down that switches which are
 visible, so the page stays static (no server) and offline.
+
+A chart's layout is built through plotly's figure objects; its traces are plain dicts, which plotly
+would validate one by one at ~1-2 ms a trace: with 250 publishers the per-area charts hold 750-4,500
+traces each, ~24 s a report. They are all made by the few trace builders here, which a test validates
+against plotly's schema.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ class Chart:
     key: str
     title: str
     caption: str
-    figure: go.Figure
+    figure: dict[str, Any]  # a plotly figure: {"data": [trace, ...], "layout": {...}}
     # Charts of one area at a time: how many traces each area has (0: the chart shows every area).
     traces_per_area: int = 0
 
@@ -71,28 +76,49 @@ def _by_source(data: ReportData, **kwargs: Any) -> go.Figure:
                          horizontal_spacing=0.04, **kwargs)
 
 
-def _first_area_only(fig: go.Figure, traces_per_area: int) -> None:
-    """Traces come in blocks of `traces_per_area`, one block per area; the page's area list (a native
-    <select>, see flows.report.page) switches which block is visible."""
-    for j, trace in enumerate(fig.data):
-        trace.visible = j < traces_per_area
+def _figure(fig: go.Figure, traces: list[dict[str, Any]], traces_per_area: int = 0) -> dict[str, Any]:
+    """The chart's figure: `fig`'s layout and `traces`. With `traces_per_area`, traces come in blocks of
+    that many, one block per area, and only the first is visible; the page's area list (a native
+    <select>, see flows.report.page) switches which block is."""
+    if traces_per_area:
+        for j, trace in enumerate(traces):
+            trace["visible"] = j < traces_per_area
+    return {"data": traces, "layout": fig.layout.to_plotly_json()}
 
 
-def _per_area_bars(data: ReportData, series: list[tuple[str, Callable[[Sums], float | None]]]) -> go.Figure:
+def _cells(fig: go.Figure, rows: int = 1, cols: int = len(SOURCES)) -> dict[tuple[int, int], dict[str, str]]:
+    """The axes a trace names to be drawn in each (row, col) subplot of `fig`."""
+    cells = {}
+    for row in range(1, rows + 1):
+        for col in range(1, cols + 1):
+            subplot = fig.get_subplot(row, col)
+            cells[row, col] = {"xaxis": subplot.xaxis.plotly_name.replace("axis", ""),
+                               "yaxis": subplot.yaxis.plotly_name.replace("axis", "")}
+    return cells
+
+
+def _trace(cell: dict[str, str], kind: str, colour: str | list[str], **properties: Any) -> dict[str, Any]:
+    """A bar or scatter trace drawn in subplot `cell` (of _cells), in `colour`."""
+    if kind == "scatter":
+        properties["line"] = {"color": colour}
+    return {"type": kind, **properties, "marker": {"color": colour}, **cell}
+
+
+def _per_area_bars(data: ReportData, series: list[tuple[str, Callable[[Sums], float | None]]]) -> dict[str, Any]:
     """Horizontal bars of shares per area, one column per source, labelled with the shown figure."""
     labels = [a.label for a in data.areas]
     fig = _by_source(data, shared_yaxes=True)
+    cells, traces = _cells(fig), []
     for col, source in enumerate(SOURCES, start=1):
         for k, (name, value_of) in enumerate(series):
             values = [value_of(s) if (s := data.get(a, source)) else None for a in data.areas]
-            fig.add_trace(go.Bar(
-                y=labels, x=values, orientation="h", name=name, legendgroup=name, showlegend=col == 1,
-                marker_color=PALETTE[k], text=[fmt_share(v) for v in values], textposition="outside",
-                cliponaxis=False, hovertemplate="%{y}<br>" + name + ": %{text}<extra></extra>",
-            ), row=1, col=col)
+            traces.append(_trace(
+                cells[1, col], "bar", PALETTE[k], y=labels, x=values, orientation="h", name=name, legendgroup=name,
+                showlegend=col == 1, text=[fmt_share(v) for v in values], textposition="outside",
+                cliponaxis=False, hovertemplate="%{y}<br>" + name + ": %{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickformat=".0%", rangemode="tozero")
-    return _layout(fig, 100 + BAR_ROW_PX * len(labels), barmode="group")
+    return _figure(_layout(fig, 100 + BAR_ROW_PX * len(labels), barmode="group"), traces)
 
 
 def sme_vcse_chart(data: ReportData) -> Chart:
@@ -118,26 +144,22 @@ def _period_label(period: Any) -> str:
 
 
 def share_over_time_chart(data: ReportData, periods: list[Any],
-                          series: list[tuple[str, str]], bars: bool) -> go.Figure:
+                          series: list[tuple[str, str]], bars: bool) -> dict[str, Any]:
     """For each area in turn: one column per source, one trace per share in `series`."""
     fig = _by_source(data, shared_yaxes=True)
     x = [_period_label(p) for p in periods]
+    style = dict(textposition="outside", cliponaxis=False) if bars else dict(mode="lines+markers", connectgaps=False)
+    cells, traces = _cells(fig), []
     for area in data.areas:
         for col, source in enumerate(SOURCES, start=1):
             for k, (name, column) in enumerate(series):
                 values = [s.share(column) if (s := data.get(area, source, p)) else None for p in periods]
-                text = [fmt_share(v) for v in values]
-                common = dict(x=x, y=values, name=name, legendgroup=name, showlegend=col == 1,
-                              marker_color=PALETTE[k], text=text,
-                              hovertemplate="%{x}<br>" + name + ": %{text}<extra></extra>")
-                if bars:
-                    fig.add_trace(go.Bar(textposition="outside", cliponaxis=False, **common), row=1, col=col)
-                else:
-                    fig.add_trace(go.Scatter(mode="lines+markers", line_color=PALETTE[k], connectgaps=False,
-                                             **common), row=1, col=col)
-    _first_area_only(fig, len(SOURCES) * len(series))
+                traces.append(_trace(
+                    cells[1, col], "bar" if bars else "scatter", PALETTE[k], x=x, y=values, name=name,
+                    legendgroup=name, showlegend=col == 1, text=[fmt_share(v) for v in values],
+                    hovertemplate="%{x}<br>" + name + ": %{text}<extra></extra>", **style))
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return _layout(fig, TIME_CHART_PX, barmode="group")
+    return _figure(_layout(fig, TIME_CHART_PX, barmode="group"), traces, len(SOURCES) * len(series))
 
 
 def sme_by_year_chart(data: ReportData) -> Chart:
@@ -183,6 +205,7 @@ def local_chart(data: ReportData) -> Chart:
     """Stacked bands that add up to the whole; hover shows the nested (cumulative) share."""
     labels = [a.label for a in data.areas]
     fig = _by_source(data, shared_yaxes=True)
+    cells, traces = _cells(fig), []
     for col, source in enumerate(SOURCES, start=1):
         for k, (name, band) in enumerate(LOCAL_BANDS):
             sums = [data.get(a, source) for a in data.areas]
@@ -194,17 +217,16 @@ def local_chart(data: ReportData) -> Chart:
                     column, level = NESTED_LEVELS[name]
                     text += f"<br>Total {level}: {fmt_share(s.share(column))}"
                 hover.append(text)
-            fig.add_trace(go.Bar(y=labels, x=values, orientation="h", name=name, legendgroup=name,
-                                 showlegend=col == 1, marker_color=LOCAL_COLOURS[k],
-                                 customdata=hover, hovertemplate="%{y}<br>%{customdata}<extra></extra>"),
-                          row=1, col=col)
+            traces.append(_trace(cells[1, col], "bar", LOCAL_COLOURS[k], y=labels, x=values, orientation="h",
+                                 name=name, legendgroup=name, showlegend=col == 1, customdata=hover,
+                                 hovertemplate="%{y}<br>%{customdata}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickformat=".0%", range=[0, 1])
     return Chart("local", "Local share: authority, combined authority, region",
                  "Where the suppliers paid are based, by the postcode they give. Each bar adds up to all of the "
                  "area's money; the nested local shares (authority ⊂ combined authority ⊂ region) are in the "
                  "table below and in the tooltips.",
-                 _layout(fig, 100 + BAR_ROW_PX * len(labels), barmode="stack"))
+                 _figure(_layout(fig, 100 + BAR_ROW_PX * len(labels), barmode="stack"), traces))
 
 
 def local_by_month_chart(data: ReportData) -> Chart:
@@ -219,64 +241,63 @@ def local_by_month_chart(data: ReportData) -> Chart:
 def green_chart(data: ReportData) -> Chart:
     labels = [a.label for a in data.areas]
     fig = _by_source(data, shared_yaxes=True)
+    cells, traces = _cells(fig), []
     for col, source in enumerate(SOURCES, start=1):
         for k, category in enumerate(GREEN_CATEGORIES):
             values = [data.green.get((a.key, source, ALL_PERIODS, category), Decimal(0)) for a in data.areas]
-            fig.add_trace(go.Bar(y=labels, x=[float(v) for v in values], orientation="h",
-                                 name=category_label(category), legendgroup=category, showlegend=col == 1,
-                                 marker_color=PALETTE[k], customdata=[fmt_gbp(v) for v in values],
-                                 hovertemplate="%{y}<br>" + category_label(category) + ": %{customdata}<extra></extra>"),
-                          row=1, col=col)
+            traces.append(_trace(
+                cells[1, col], "bar", PALETTE[k], y=labels, x=[float(v) for v in values], orientation="h",
+                name=category_label(category), legendgroup=category, showlegend=col == 1,
+                customdata=[fmt_gbp(v) for v in values],
+                hovertemplate="%{y}<br>" + category_label(category) + ": %{customdata}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickprefix="£", tickformat="~s")
     return Chart("green", "Green spend by category",
                  "Money tagged green by the project's documented rules (CPV codes and keywords). Tags measure "
                  "declared intent, not emissions saved. Scales differ by column: award values are far larger "
                  "than a few months of payments.",
-                 _layout(fig, 120 + BAR_ROW_PX * len(labels), barmode="stack"))
+                 _figure(_layout(fig, 120 + BAR_ROW_PX * len(labels), barmode="stack"), traces))
 
 
 def green_by_month_chart(data: ReportData) -> Chart:
     fig = _by_source(data)
     x = [_period_label(m) for m in data.months]
+    cells, traces = _cells(fig), []
     for area in data.areas:
         for col, source in enumerate(SOURCES, start=1):
             for k, category in enumerate(GREEN_CATEGORIES):
                 values = [data.green.get((area.key, source, m, category), Decimal(0)) for m in data.months]
-                fig.add_trace(go.Bar(x=x, y=[float(v) for v in values], name=category_label(category),
-                                     legendgroup=category, showlegend=col == 1, marker_color=PALETTE[k],
-                                     customdata=[fmt_gbp(v) for v in values],
-                                     hovertemplate="%{x}<br>" + category_label(category)
-                                     + ": %{customdata}<extra></extra>"), row=1, col=col)
-    _first_area_only(fig, len(SOURCES) * len(GREEN_CATEGORIES))
+                traces.append(_trace(
+                    cells[1, col], "bar", PALETTE[k], x=x, y=[float(v) for v in values], name=category_label(category),
+                    legendgroup=category, showlegend=col == 1, customdata=[fmt_gbp(v) for v in values],
+                    hovertemplate="%{x}<br>" + category_label(category) + ": %{customdata}<extra></extra>"))
     fig.update_yaxes(tickprefix="£", tickformat="~s")
-    return Chart("green-month", "Green spend by month",
-                 "Choose an area from the list.",
-                 _layout(fig, TIME_CHART_PX, barmode="stack"), len(SOURCES) * len(GREEN_CATEGORIES))
+    per_area = len(SOURCES) * len(GREEN_CATEGORIES)
+    return Chart("green-month", "Green spend by month", "Choose an area from the list.",
+                 _figure(_layout(fig, TIME_CHART_PX, barmode="stack"), traces, per_area), per_area)
 
 
 def top_suppliers_chart(data: ReportData) -> Chart:
     fig = make_subplots(rows=len(SOURCES), cols=1, vertical_spacing=0.07,
                         subplot_titles=[SOURCE_LABELS[s] for s in SOURCES])
     scale_colour = {"sme": PALETTE[2], "large": PALETTE[0]}
+    cells, traces = _cells(fig, rows=len(SOURCES), cols=1), []
     for area in data.areas:
         for row, source in enumerate(SOURCES, start=1):
             suppliers = data.top.get((area.key, source), [])
-            fig.add_trace(go.Bar(
+            traces.append(_trace(
+                cells[row, 1], "bar", [scale_colour.get(s.scale or "", "#9e9e9e") for s in suppliers],
                 y=[s.name for s in suppliers], x=[float(s.gbp) for s in suppliers], orientation="h",
-                marker_color=[scale_colour.get(s.scale or "", "#9e9e9e") for s in suppliers],
                 text=[fmt_gbp(s.gbp) for s in suppliers], textposition="auto", showlegend=False,
                 customdata=[f"{s.scale or 'unknown'} scale{', VCSE' if s.is_vcse else ''}" for s in suppliers],
-                hovertemplate="%{y}<br>%{text} (%{customdata})<extra></extra>", name=SOURCE_LABELS[source],
-            ), row=row, col=1)
-    _first_area_only(fig, len(SOURCES))
+                hovertemplate="%{y}<br>%{text} (%{customdata})<extra></extra>", name=SOURCE_LABELS[source]))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickprefix="£", tickformat="~s")
     return Chart("top", "Top suppliers",
                  "The ten suppliers that received most, by payments and by award value, for the chosen area. "
                  "Green bars are SMEs, blue large firms, grey unknown scale. Redacted payees are not suppliers "
                  "and are left out.",
-                 _layout(fig, TOP_CHART_PX), len(SOURCES))
+                 _figure(_layout(fig, TOP_CHART_PX), traces, len(SOURCES)), len(SOURCES))
 
 
 def all_charts(data: ReportData) -> list[Chart]:

@@ -6,16 +6,20 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 
 import duckdb
+import plotly.graph_objects as go
+import plotly.io
 import pytest
-from report_checks import chart_problems, figure_cells, mismatches
+from report_checks import CHARTS, chart_problems, figure_cells, mismatches
 from report_warehouse import HTML_SUPPLIER, SANDWELL, WARWICKSHIRE
 
 from flows.config import load_settings
 from flows.report import ReportError, build_report, report_command
 from flows.report.browser import dump_dom
-from flows.report.data import financial_year
+from flows.report.charts import all_charts
+from flows.report.data import financial_year, open_warehouse, read_report_data
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +81,22 @@ def test_building_the_report_leaves_the_warehouse_unchanged_and_is_repeatable(sy
     assert capsys.readouterr().out.strip() == f"Report: {synthetic.home / 'report' / 'index.html'}"
     assert (synthetic.home / "report" / "index.html").read_text(encoding="utf-8") == first
     assert hashlib.sha256(synthetic.warehouse_db.read_bytes()).hexdigest() == before
+
+
+def test_every_chart_is_a_valid_plotly_figure_as_built(synthetic):
+    """The report skips plotly's validation of its traces when it renders; plotly validates them here, and
+    a valid figure comes back from validation exactly as it went in (nothing renamed, coerced or dropped)."""
+    with open_warehouse(synthetic) as con:
+        data = read_report_data(con)
+    charts = all_charts(data)
+    assert [chart.key for chart in charts] == CHARTS
+    for chart in charts:
+        validated = go.Figure(chart.figure)  # raises ValueError on a property plotly does not know
+        as_built = json.loads(plotly.io.to_json(chart.figure, validate=False))
+        assert json.loads(validated.to_json()) == as_built, chart.key
+        if chart.traces_per_area:  # one block of traces per area, the first one shown
+            visible = [trace["visible"] for trace in as_built["data"]]
+            assert visible == [True] * chart.traces_per_area + [False] * chart.traces_per_area * (len(data.areas) - 1)
 
 
 def test_no_warehouse_is_a_clear_error(tmp_path):
