@@ -13,7 +13,8 @@ peak RSS (and that of any process it starts), read from the kernel's rusage. Sta
     transform       dbt build of the whole project
     validate        Great Expectations over the working DB
     publish         the marts copied into warehouse.duckdb and Parquet
-  incremental night: the same five stages after one new monthly spend file and one day of notices
+    report          the HTML report from the published warehouse (the last step of `procurement run`)
+  incremental night: the same six stages after one new monthly spend file and one day of notices
   peers, on the same files:
     duckdb read_csv  the landed CSV files straight into tables, all VARCHAR, no mapping or cleaning
     pandas           pandas.read_csv per file with the same cleaning, concatenated, written to DuckDB
@@ -26,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -122,6 +124,14 @@ def stage_publish(data: Path, home: Path) -> int:
     from flows.publish import publish
 
     return sum(publish(_settings(home), run_id="bench").row_counts.values())
+
+
+def stage_report(data: Path, home: Path) -> int:
+    """The report `procurement run` builds after publishing; counts the areas it reports on."""
+    from flows.report import build_report
+
+    index = build_report(_settings(home))
+    return len(set(re.findall(r'<option value="([^"]*)"', index.read_text(encoding="utf-8"))))
 
 
 def stage_spend_ingest_next(data: Path, home: Path) -> int:
@@ -241,13 +251,13 @@ def stage_ocdskit(data: Path, home: Path, limit: int) -> int:
 DETAIL: dict[str, float] = {}  # extra figures a stage reports beside its total
 STAGES: dict[str, Callable[..., int]] = {
     "spend_ingest": stage_spend_ingest, "ocds_load": stage_ocds_load, "transform": stage_transform,
-    "validate": stage_validate, "publish": stage_publish,
+    "validate": stage_validate, "publish": stage_publish, "report": stage_report,
     "spend_ingest_next": stage_spend_ingest_next, "ocds_load_next": stage_ocds_load_next,
     "duckdb_read_csv": stage_duckdb_read_csv, "pandas": stage_pandas,
     "ocds_compile_project": stage_ocds_compile_project, "ocdskit": stage_ocdskit,
 }
-PIPELINE = ("spend_ingest", "ocds_load", "transform", "validate", "publish")
-INCREMENT = ("spend_ingest_next", "ocds_load_next", "transform", "validate", "publish")
+PIPELINE = ("spend_ingest", "ocds_load", "transform", "validate", "publish", "report")
+INCREMENT = ("spend_ingest_next", "ocds_load_next", "transform", "validate", "publish", "report")
 
 
 def child_main(stage: str, data: Path, home: Path, limit: int | None) -> None:
@@ -355,7 +365,7 @@ def _row(name: str, r: dict[str, Any], unit: str) -> str:
 def report(result: dict[str, Any]) -> str:
     m, full, night, peers = result["manifest"], result["full"], result["night"], result["peers"]
     units = {"spend_ingest": "lines", "ocds_load": "releases", "transform": "nodes", "validate": "expectations",
-             "publish": "mart rows", "spend_ingest_next": "new lines", "ocds_load_next": "releases",
+             "publish": "mart rows", "report": "areas", "spend_ingest_next": "new lines", "ocds_load_next": "releases",
              "duckdb_read_csv": "CSV records", "pandas": "lines", "ocds_compile_project": "releases",
              "ocdskit": "releases"}
     total_full = sum(r["wall"] for r in full.values())
