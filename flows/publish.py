@@ -54,7 +54,12 @@ with the code before, load average 4-5): 6.4-8.5 CPU s, 9-12 s wall, peak 630-70
 that: summing the working DB's payments ~1.2 CPU s, its award buckets ~0.4, writing the changed part
 file of fct_payments ~1.6-2.2 (~680k rows; finding them is ~0.2) and fct_award_suppliers.parquet
 ~1.0-1.8 (one file, so any change rewrites its 670k rows), copying the 380 MB file ~0.2. A publish with
-nothing changed: ~2.9-3.3 CPU s (the meta table now holds 65k award bucket rows).
+nothing changed: ~2.9-3.3 CPU s (the meta table now holds 65k award bucket rows). Seventh session: the
+working DB's sums stay in a temp table, compared with the recorded ones and recorded in SQL (as Python
+values, fetching the 65k rows twice and binding them back cost ~0.8 CPU s): 10M night 11.0-11.9 -> 10.2-11.4
+CPU s (4 alternated runs each, load average 4-6); replacing the award buckets costs a further ~1.3-1.5 CPU s
+at the checkpoint, where DuckDB rewrites the row groups the deletes and inserts touched (copying the table
+whole instead measured ~2.3).
 
 Measured at 10M on the shared 2-core machine (load average 8-10, so CPU seconds are the figure to
 compare; the old code on the same data and machine in brackets): a night of one new 33k-line file,
@@ -111,6 +116,13 @@ _TEMP_SUFFIX = re.compile(r"\.new-(\d+)(\.wal)?$")
 
 # partition value (None for an unpartitioned mart) -> (Parquet file number, rows, sum of row hashes)
 Sums = dict[str | None, tuple[int, int, int]]
+# Parquet file number -> (rows, sum of row hashes) of a mart's partitions in that file
+FileSums = dict[int, tuple[int, int]]
+# The working DB's sums of this publish, in a temp table of its connection: the 65k partitions of a night
+# (fct_award_suppliers' buckets) are compared with the recorded ones and recorded in SQL, where as Python
+# values fetching, comparing and binding them again cost ~0.8 CPU-s.
+SUMS_DDL = ("CREATE TEMP TABLE publish_sums (table_name VARCHAR, part VARCHAR, file_number INTEGER, "
+            "row_count BIGINT, checksum HUGEINT)")
 
 
 class PublishError(RuntimeError):
@@ -192,33 +204,55 @@ def _columns(con: duckdb.DuckDBPyConnection, catalog: str, mart: str) -> list[tu
         "AND table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position", [catalog, mart]).fetchall()
 
 
-def partition_sums(con: duckdb.DuckDBPyConnection, relation: str, mart: str, where: str = "TRUE",
-                   params: dict | None = None) -> Sums:
-    """Rows and the sum of the rows' hashes of `relation` (a quoted name holding `mart`'s rows), per
-    partition, of the rows meeting `where` (binding `params`). Equal sums mean equal rows up to a 64-bit
-    hash collision; the order of rows does not count."""
+def _sums_query(relation: str, mart: str, where: str = "TRUE") -> str:
+    """SQL of (partition, Parquet file number, rows, sum of the rows' hashes) of the rows of `relation` (a
+    quoted name holding `mart`'s rows) meeting `where`, one row per partition. Equal sums mean equal rows
+    up to a 64-bit hash collision; the order of rows does not count."""
     part = PARTITIONS.get(mart)
     if part is None:
-        rows, total = con.execute(f"SELECT count(*), sum(hash(t)) FROM {relation} AS t WHERE {where}",
-                                  params or {}).fetchone()
-        return {None: (0, rows, int(total or 0))}
+        return f"SELECT NULL::VARCHAR, 0, count(*), coalesce(sum(hash(t)), 0) FROM {relation} AS t WHERE {where}"
     folder_key = PARQUET_FOLDERS.get(mart)
     number = f"hash({_quote(folder_key)}) % {PARQUET_FILES}" if folder_key else "0"
-    found = con.execute(f"SELECT {part}, {number}, count(*), sum(hash(t)) FROM {relation} AS t WHERE {where} "
-                        "GROUP BY ALL", params or {}).fetchall()
+    return f"SELECT {part}, {number}, count(*), sum(hash(t)) FROM {relation} AS t WHERE {where} GROUP BY ALL"
+
+
+def partition_sums(con: duckdb.DuckDBPyConnection, relation: str, mart: str, where: str = "TRUE",
+                   params: dict | None = None) -> Sums:
+    """The sums of `_sums_query` (binding `params`), by partition."""
+    found = con.execute(_sums_query(relation, mart, where), params or {}).fetchall()
     return {part: (int(number), rows, int(total)) for part, number, rows, total in found}
 
 
-def _recorded_sums(con: duckdb.DuckDBPyConnection) -> dict[str, Sums]:
-    """The sums the published warehouse (attached as wh) recorded for its marts; empty if it has none."""
+def _current_sums(con: duckdb.DuckDBPyConnection, mart: str, parts: list[str] | None = None, nulls: bool = False) -> Sums:
+    """The working DB's sums of `mart` in publish_sums: every partition, or those in `parts` (and the NULL
+    one when `nulls`)."""
+    where, params = "TRUE", {"mart": mart}
+    if parts is not None:
+        where = "(part IN (SELECT unnest($parts::VARCHAR[])) OR (part IS NULL AND $nulls))"
+        params = {"mart": mart, "parts": parts, "nulls": nulls}
+    found = con.execute("SELECT part, file_number, row_count, checksum FROM publish_sums "
+                        f"WHERE table_name = $mart AND {where}", params).fetchall()
+    return {part: (number, rows, int(total)) for part, number, rows, total in found}
+
+
+def _changed_partitions(con: duckdb.DuckDBPyConnection, mart: str) -> tuple[set[str | None], bool] | None:
+    """The partitions of `mart` whose sums in publish_sums differ from those the published warehouse (attached
+    as wh) recorded, and whether any partition is left unchanged; None when it recorded none for `mart`."""
     if "published_partitions" not in _relations(con, "wh", META_SCHEMA):
-        return {}
-    recorded: dict[str, Sums] = {}
-    for mart, part, number, rows, total in con.execute(
-            f"SELECT table_name, part, file_number, row_count, checksum FROM wh.{META_SCHEMA}.published_partitions"
-    ).fetchall():
-        recorded.setdefault(mart, {})[part] = (number, rows, int(total))
-    return recorded
+        return None
+    recorded, current = con.execute(
+        f"SELECT (SELECT count(*) FROM wh.{META_SCHEMA}.published_partitions WHERE table_name = $mart), "
+        "(SELECT count(*) FROM publish_sums WHERE table_name = $mart)", {"mart": mart}).fetchone()
+    if not recorded:
+        return None
+    changed = con.execute(
+        f"SELECT coalesce(s.part, r.part), s.table_name IS NOT NULL "
+        f"FROM (FROM publish_sums WHERE table_name = $mart) AS s "
+        f"FULL JOIN (FROM wh.{META_SCHEMA}.published_partitions WHERE table_name = $mart) AS r "
+        "ON s.part IS NOT DISTINCT FROM r.part WHERE s.table_name IS NULL OR r.table_name IS NULL "
+        "OR s.file_number <> r.file_number OR s.row_count <> r.row_count OR s.checksum <> r.checksum",
+        {"mart": mart}).fetchall()
+    return {part for part, _ in changed}, current > sum(now for _, now in changed)
 
 
 def _file_identity(path: Path) -> list[int] | None:
@@ -245,19 +279,19 @@ def _untouched_since_published(settings: Settings) -> bool:
     return recorded == _file_identity(settings.warehouse_db)
 
 
-def _bring_up_to_date(con: duckdb.DuckDBPyConnection, work: str, mart: str, sums: Sums,
-                      recorded: Sums | None, trusted: bool) -> str:
+def _bring_up_to_date(con: duckdb.DuckDBPyConnection, work: str, mart: str, trusted: bool) -> str:
     """Make wh.marts.<mart> hold the working DB's rows: 'unchanged' (kept), 'updated' (changed partitions
-    replaced) or 'copied' (copied whole). Kept and updated tables are checked row by row against `sums`:
-    all their rows, or, when `trusted` (wh is a byte copy of a file the last publish wrote and checked,
-    untouched since), the partitions replaced now; the others hold what `recorded` says."""
+    replaced) or 'copied' (copied whole). Kept and updated tables are checked row by row against the sums in
+    publish_sums: all their rows, or, when `trusted` (wh is a byte copy of a file the last publish wrote and
+    checked, untouched since), the partitions replaced now; the others hold what wh recorded."""
     source, target = f"{_quote(work)}.marts.{_quote(mart)}", f"wh.marts.{_quote(mart)}"
     part = PARTITIONS.get(mart)
-    if (recorded is not None and mart in _relations(con, "wh", "marts")
+    found = _changed_partitions(con, mart)
+    if (found is not None and mart in _relations(con, "wh", "marts")
             and _columns(con, work, mart) == _columns(con, "wh", mart)):
-        changed = {p for p in sums.keys() | recorded.keys() if sums.get(p) != recorded.get(p)}
+        changed, some_kept = found
         # An unpartitioned mart is kept or copied whole, and so is one none of whose partitions is kept.
-        if not changed or (part is not None and any(p not in changed for p in sums)):
+        if not changed or (part is not None and some_kept):
             con.execute("BEGIN TRANSACTION")
             if changed:
                 parts = [p for p in changed if p is not None]
@@ -268,9 +302,9 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, work: str, mart: str, sums
             # Summing every row again costs ~1.4 CPU-s for 10M payments; a trusted copy is checked where
             # it was changed.
             if not trusted:
-                agrees = partition_sums(con, target, mart) == sums
+                agrees = partition_sums(con, target, mart) == _current_sums(con, mart)
             elif changed:
-                agrees = partition_sums(con, target, mart, where, params) == {p: s for p, s in sums.items() if p in changed}
+                agrees = partition_sums(con, target, mart, where, params) == _current_sums(con, mart, parts, None in changed)
             else:
                 agrees = True
             if agrees:
@@ -283,7 +317,7 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, work: str, mart: str, sums
 
 @dataclass
 class _NewWarehouse:
-    sums: dict[str, Sums]
+    files: dict[str, FileSums]  # mart -> its sums per Parquet file
     columns: dict[str, list[tuple[str, str]]]
     how: dict[str, str]  # mart -> unchanged | updated | copied
 
@@ -311,12 +345,17 @@ def _build_new_warehouse(
             trusted = trusted and _untouched_since_published(settings)  # and not written while copied
         con.execute(f"ATTACH {_sql_string(str(temp_db))} AS wh")
         con.execute("CREATE SCHEMA IF NOT EXISTS wh.marts")
-        recorded = _recorded_sums(con)
+        con.execute(SUMS_DDL)
         built = _NewWarehouse({}, {}, {})
         for mart in marts:
-            built.sums[mart] = partition_sums(con, f"{_quote(work)}.marts.{_quote(mart)}", mart)
-            built.how[mart] = _bring_up_to_date(con, work, mart, built.sums[mart], recorded.get(mart), trusted)
+            sums = _sums_query(f"{_quote(work)}.marts.{_quote(mart)}", mart)
+            con.execute(f"INSERT INTO publish_sums SELECT $mart, * FROM ({sums})", {"mart": mart}).fetchall()
+            built.how[mart] = _bring_up_to_date(con, work, mart, trusted)
             built.columns[mart] = _columns(con, "wh", mart)
+            built.files[mart] = {}
+        for mart, number, rows, total in con.execute(
+                "SELECT table_name, file_number, sum(row_count), sum(checksum) FROM publish_sums GROUP BY ALL").fetchall():
+            built.files[mart][number] = (int(rows), int(total))
         for stale in set(_relations(con, "wh", "marts")) - set(marts):
             con.execute(f"DROP TABLE wh.marts.{_quote(stale)}")
         for qualified in extra_tables:
@@ -337,18 +376,10 @@ def _build_new_warehouse(
         )
         con.executemany(
             f"INSERT INTO wh.{META_SCHEMA}.published_tables VALUES (?, ?, ?, ?)",
-            [[f"marts.{m}", sum(n for _, n, _ in sums.values()), run_id, published_at]
-             for m, sums in built.sums.items()],
+            [[f"marts.{m}", sum(n for n, _ in files.values()), run_id, published_at]
+             for m, files in built.files.items()],
         )
-        con.execute(f"CREATE TABLE wh.{META_SCHEMA}.published_partitions (table_name VARCHAR, part VARCHAR, "
-                    "file_number INTEGER, row_count BIGINT, checksum HUGEINT)")
-        con.execute(f"INSERT INTO wh.{META_SCHEMA}.published_partitions "
-                    "SELECT unnest($marts), unnest($parts), unnest($numbers), unnest($rows), unnest($totals)::HUGEINT",
-                    {"marts": [m for m, sums in built.sums.items() for _ in sums],
-                     "parts": [p for sums in built.sums.values() for p in sums],
-                     "numbers": [v[0] for sums in built.sums.values() for v in sums.values()],
-                     "rows": [v[1] for sums in built.sums.values() for v in sums.values()],
-                     "totals": [str(v[2]) for sums in built.sums.values() for v in sums.values()]}).fetchall()
+        con.execute(f"CREATE TABLE wh.{META_SCHEMA}.published_partitions AS FROM publish_sums")
         con.execute("DETACH wh")  # checkpoints: everything is in the file, no WAL left behind
     finally:
         con.close()
@@ -393,21 +424,18 @@ def _write_parquet(settings: Settings, temp_db: Path, built: _NewWarehouse, publ
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH {_sql_string(str(temp_db))} AS wh (READ_ONLY)")
-        for mart, sums in built.sums.items():
+        for mart, files in built.files.items():
             final = out_dir / f"{mart}.parquet"
             temp = out_dir / f"{mart}.parquet.new-{os.getpid()}"
             columns = built.columns[mart]
             if mart not in PARQUET_FOLDERS:
-                tag = parquet_tag(columns, sum(v[1] for v in sums.values()), sum(v[2] for v in sums.values()))
+                tag = parquet_tag(columns, sum(n for n, _ in files.values()), sum(t for _, t in files.values()))
                 if final.is_symlink() or _file_tags(con, final).get(tag) != final:
                     _copy_to_parquet(con, f"wh.marts.{_quote(mart)}", temp, tag)
                     plan.renames.append((temp, final))
                     plan.written.append(final.name)
                 continue
-            files: dict[int, tuple[int, int]] = {number: (0, 0) for number, _, _ in sums.values()} or {0: (0, 0)}
-            for number, rows, total in sums.values():
-                files[number] = (files[number][0] + rows, files[number][1] + total)
-            tags = {number: parquet_tag(columns, *files[number]) for number in files}
+            tags = {number: parquet_tag(columns, *sums) for number, sums in (files or {0: (0, 0)}).items()}
             current = _file_tags(con, final / "*.parquet") if final.is_dir() else {}
             if final.is_symlink() and sorted(current) == sorted(tags.values()) \
                     and len(list(final.rglob("*"))) == len(tags):
@@ -506,8 +534,8 @@ def publish(settings: Settings, run_id: str | None = None, extra_tables: Sequenc
         warehouse_path=settings.warehouse_db,
         run_id=run_id,
         published_at=published_at,
-        row_counts={m: sum(n for _, n, _ in sums.values()) for m, sums in built.sums.items()},
-        parquet_paths={m: out_dir / f"{m}.parquet" for m in built.sums},
+        row_counts={m: sum(n for n, _ in files.values()) for m, files in built.files.items()},
+        parquet_paths={m: out_dir / f"{m}.parquet" for m in built.files},
         updated_in_place=[m for m, how in built.how.items() if how == "updated"],
         unchanged=[m for m, how in built.how.items() if how == "unchanged"],
         parquet_written=plan.written,

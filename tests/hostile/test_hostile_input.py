@@ -227,9 +227,10 @@ AUDITED_FSTRING_SQL = {
     # hex digest through _sql_string. key/relation/where/source/target/stale: built by _quote from catalog or
     # constant names (CHECKSUM_KEY, META_SCHEMA) and bucket numbers; the checksums compared are bound
     # ($parts, $nulls). part: a mart's partition expression from the PARTITIONS constant; number: built from
-    # the PARQUET_FOLDERS column through _quote and the PARQUET_FILES integer, or "0".
+    # the PARQUET_FOLDERS column through _quote and the PARQUET_FILES integer, or "0". sums: _sums_query's
+    # SQL from those same names.
     "flows/publish.py": {"CHECKSUM_KEY", "META_SCHEMA", "_quote", "_sql_string", "key", "number", "part",
-                         "relation", "schema", "source", "stale", "str", "table", "tag", "target", "temp",
+                         "relation", "schema", "source", "stale", "str", "sums", "table", "tag", "target", "temp",
                          "temp_db", "where", "work"},
     "flows/database.py": {"MEMORY_LIMIT"},
     # source: the shaping query (_SHAPE_SQL) or "read_parquet(?)" with the cache path bound.
