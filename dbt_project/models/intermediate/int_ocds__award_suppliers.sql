@@ -9,48 +9,48 @@
 -- pairs its process used, so that comparing it with the mapping now finds them; built_at marks the rows
 -- this build wrote, which is what fct_award_suppliers rebuilds.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['source', 'ocid']) }}
-with mapped as (
-    select
-        p.*,
-        n.company_number as company_number_by_name
+{%- set up_to = built_up_to() if is_incremental() else none %}
+with names_used as (
+    select p.source, p.ocid, sum(hash(p.name_normalised, n.company_number)) as names_fingerprint
     from {{ ref('int_ocds__award_supplier_parties') }} as p
     left join {{ ref('int_suppliers__company_number_by_name') }} as n
         on n.name_normalised = p.name_normalised
-),
-
-names_used as (
-    select source, ocid, sum(hash(name_normalised, company_number_by_name)) as names_fingerprint
-    from mapped
-    where company_number is null and name_normalised is not null
-    group by source, ocid
+    where p.company_number is null and p.name_normalised is not null
+    group by p.source, p.ocid
 ),
 {% if is_incremental() %}
 
+-- A process without a name looked up has fingerprint 0, now and in this table, so only processes with a
+-- nonzero one on either side are compared (every row of a process carries the same fingerprint).
 recomputed as (
-    select source, ocid from {{ ref('int_ocds__compiled_awards') }} where last_loaded_at > {{ built_up_to() }}
+    select source, ocid from {{ ref('int_ocds__compiled_awards') }} where last_loaded_at > {{ up_to }}
     union
-    select source, ocid from {{ ref('int_ocds__award_supplier_parties') }} where last_loaded_at > {{ built_up_to() }}
+    select source, ocid from {{ ref('int_ocds__award_supplier_parties') }} where last_loaded_at > {{ up_to }}
     union
-    select source, ocid from {{ ref('int_ocds__compiled_releases') }} where last_loaded_at > {{ built_up_to() }}
+    select source, ocid from {{ ref('int_ocds__compiled_releases') }} where last_loaded_at > {{ up_to }}
     union
-    select b.source, b.ocid
-    from (select distinct source, ocid, names_fingerprint from {{ this }}) as b
-    left join names_used as u on u.source = b.source and u.ocid = b.ocid
-    where coalesce(u.names_fingerprint, 0) <> b.names_fingerprint
+    select coalesce(b.source, u.source), coalesce(b.ocid, u.ocid)
+    from (select distinct source, ocid, names_fingerprint from {{ this }} where names_fingerprint <> 0) as b
+    full join names_used as u on u.source = b.source and u.ocid = b.ocid
+    where coalesce(u.names_fingerprint, 0) <> coalesce(b.names_fingerprint, 0)
 ),
 {% endif %}
 
+-- The references of the processes built, each with the number its name carries (read for those only).
 refs as (
     select
-        *,
+        p.*,
+        n.company_number as company_number_by_name,
         case
-            when coalesce(company_number, company_number_by_name) is not null
-                then 'GB-COH-' || coalesce(company_number, company_number_by_name)
-            when name_normalised is not null then 'NAME-' || name_normalised
+            when coalesce(p.company_number, n.company_number) is not null
+                then 'GB-COH-' || coalesce(p.company_number, n.company_number)
+            when p.name_normalised is not null then 'NAME-' || p.name_normalised
         end as supplier_key
-    from mapped
+    from {{ ref('int_ocds__award_supplier_parties') }} as p
+    left join {{ ref('int_suppliers__company_number_by_name') }} as n
+        on n.name_normalised = p.name_normalised
     {% if is_incremental() %}
-    where (source, ocid) in (select source, ocid from recomputed)
+    where (p.source, p.ocid) in (select source, ocid from recomputed)
     {% endif %}
 ),
 

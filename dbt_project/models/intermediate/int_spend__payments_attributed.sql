@@ -6,7 +6,21 @@
 -- Everything else about a line depends on the line, its publisher, the postcode directory and the green
 -- rules; when those change, or lines leave raw.spend_payments, the pipeline rebuilds in full
 -- (flows/transform.py).
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='payment_key') }}
+-- The lines of new files cannot be here yet, so only the re-attributed lines have rows to replace: the
+-- pre-hook deletes those (lines of the identities resolved since) and the new rows are appended. Deleting
+-- by the key of every new row scanned all ten million keys each night for lines that were not there.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{% if is_incremental() %}
+              delete from {{ this }} as t
+              where not t.is_redacted
+                and exists ({{ reattributed_identities() }}
+                            and x.payee_normalised is not distinct from t.payee_normalised
+                            and x.company_number is not distinct from t.company_number
+                            and x.vat_number is not distinct from t.vat_number)
+              {% endif %}"
+) }}
 with resolution as (
     select * from {{ ref('int_suppliers__payee_resolution') }}
 ),
@@ -14,9 +28,7 @@ with resolution as (
 {% if is_incremental() %}
 -- Identities that resolve differently since this model last attributed (see int_suppliers__payee_resolution).
 reattributed as (
-    select payee_normalised, company_number, vat_number
-    from resolution
-    where resolved_at > (select max(attributed_at) from {{ this }})
+    {{ reattributed_identities() }}
 ),
 
 {%- set new_files = in_files_not_yet_in(this, ref('int_spend__payments_deduplicated')) %}
