@@ -57,9 +57,11 @@ file of fct_payments ~1.6-2.2 (~680k rows; finding them is ~0.2) and fct_award_s
 nothing changed: ~2.9-3.3 CPU s (the meta table now holds 65k award bucket rows). Seventh session: the
 working DB's sums stay in a temp table, compared with the recorded ones and recorded in SQL (as Python
 values, fetching the 65k rows twice and binding them back cost ~0.8 CPU s): 10M night 11.0-11.9 -> 10.2-11.4
-CPU s (4 alternated runs each, load average 4-6); replacing the award buckets costs a further ~1.3-1.5 CPU s
-at the checkpoint, where DuckDB rewrites the row groups the deletes and inserts touched (copying the table
-whole instead measured ~2.3).
+CPU s (4 alternated runs each, load average 4-6). Replacing the award buckets cost a further ~1.3-1.5 CPU s
+at the checkpoint, where DuckDB merged the row groups the deletes left part-empty (copying the table whole
+instead measured ~2.3): the deleted rows now stay stored until they are a tenth of a table
+(MAX_DELETED_SHARE). 3 alternated runs each at load 3-6: 11.9-12.0 (the session's start) -> 11.1-11.5 (sums
+in SQL) -> 8.8-10.4 CPU s, peak ~770 -> ~620-670 MB.
 
 Measured at 10M on the shared 2-core machine (load average 8-10, so CPU seconds are the figure to
 compare; the old code on the same data and machine in brackets): a night of one new 33k-line file,
@@ -112,6 +114,11 @@ PARTITIONS = {
 PARQUET_FOLDERS = {"fct_payments": "publisher_id"}
 PARQUET_FILES = 32
 CHECKSUM_KEY = "procurement_checksum"  # the Parquet footer entry saying what rows a file holds
+# A night replaces some of fct_award_suppliers' 65k buckets, deleting rows in nearly every row group of it, and
+# DuckDB's checkpoint then merges the part-empty row groups ("vacuum"), rewriting most of the table: ~1.5 of
+# the night's ~10 CPU-s at 10M, for ~8k changed rows. A publish leaves them part-empty while the deleted rows
+# still stored are at most this share of every mart table's stored rows, and lets DuckDB vacuum otherwise.
+MAX_DELETED_SHARE = 0.1
 _TEMP_SUFFIX = re.compile(r"\.new-(\d+)(\.wal)?$")
 
 # partition value (None for an unpartitioned mart) -> (Parquet file number, rows, sum of row hashes)
@@ -255,6 +262,14 @@ def _changed_partitions(con: duckdb.DuckDBPyConnection, mart: str) -> tuple[set[
     return {part for part, _ in changed}, current > sum(now for _, now in changed)
 
 
+def deleted_share(con: duckdb.DuckDBPyConnection, table: str) -> float:
+    """The share of `table`'s stored rows (a quoted name) that are deleted but still stored."""
+    stored = con.execute("SELECT sum(count) FROM pragma_storage_info(?) WHERE column_id = 0 AND column_path = '[0]'",
+                         [table]).fetchone()[0]
+    live = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return 1 - live / stored if stored else 0.0
+
+
 def _file_identity(path: Path) -> list[int] | None:
     """What changes whenever a file is written, renamed over or replaced; None if there is no file."""
     try:
@@ -332,6 +347,8 @@ def _build_new_warehouse(
     # file through one database instance only, so this shares the instance (and its writes) of any
     # connection the caller still holds instead of failing to attach the file a second time.
     con = duckdb.connect(str(settings.work_db))
+    # An instance-wide setting, and this connection shares the instance of any the caller holds on the working DB.
+    vacuum_tasks = con.execute("SELECT current_setting('max_vacuum_tasks')").fetchone()[0]
     try:
         work = con.execute("SELECT current_database()").fetchone()[0]
         marts = _relations(con, work, "marts")
@@ -345,6 +362,9 @@ def _build_new_warehouse(
             trusted = trusted and _untouched_since_published(settings)  # and not written while copied
         con.execute(f"ATTACH {_sql_string(str(temp_db))} AS wh")
         con.execute("CREATE SCHEMA IF NOT EXISTS wh.marts")
+        if all(deleted_share(con, f"wh.marts.{_quote(table)}") <= MAX_DELETED_SHARE
+               for table in _relations(con, "wh", "marts")):
+            con.execute("SET max_vacuum_tasks = 0")
         con.execute(SUMS_DDL)
         built = _NewWarehouse({}, {}, {})
         for mart in marts:
@@ -382,6 +402,7 @@ def _build_new_warehouse(
         con.execute(f"CREATE TABLE wh.{META_SCHEMA}.published_partitions AS FROM publish_sums")
         con.execute("DETACH wh")  # checkpoints: everything is in the file, no WAL left behind
     finally:
+        con.execute("SET max_vacuum_tasks = ?", [vacuum_tasks])
         con.close()
     return built
 

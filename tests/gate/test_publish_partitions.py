@@ -8,7 +8,7 @@ import shutil
 
 import duckdb
 
-from flows.publish import CHECKSUM_KEY, CONTRACT_MARTS, PARQUET_FILES, publish
+from flows.publish import CHECKSUM_KEY, CONTRACT_MARTS, MAX_DELETED_SHARE, PARQUET_FILES, deleted_share, publish
 
 
 def rows(sql, path=None):
@@ -192,4 +192,27 @@ def test_changed_award_processes_are_replaced_in_place_and_the_parquet_file_rewr
 
     assert result.updated_in_place == ["fct_award_suppliers"]
     assert result.parquet_written == ["fct_award_suppliers.parquet"]  # still one file
+    assert_everything_equals_the_working_db(settings)
+
+
+def test_deleted_award_rows_stay_stored_until_they_are_a_tenth_of_the_table(settings):
+    # The caller holds the working DB open: the publish shares its DuckDB instance, and gives the setting back.
+    with duckdb.connect(str(settings.work_db)) as con:
+        con.execute("INSERT INTO marts.fct_award_suppliers SELECT a.* REPLACE (ocid || '-' || n AS ocid) "
+                    "FROM marts.fct_award_suppliers AS a, range(50) AS r(n)")
+        vacuum_tasks = con.execute("SELECT current_setting('max_vacuum_tasks')").fetchone()[0]
+        publish(settings)
+
+        def night_changing(percent):  # the awards of about `percent` % of the processes
+            con.execute("UPDATE marts.fct_award_suppliers SET value_gbp = value_gbp + 1 WHERE hash(ocid) % 100 < ?",
+                        [percent])
+            publish(settings)
+            with duckdb.connect(str(settings.warehouse_db), read_only=True) as wh:
+                return deleted_share(wh, 'marts."fct_award_suppliers"')
+
+        first = night_changing(3)
+        assert 0 < first <= MAX_DELETED_SHARE  # replaced rows left stored, row groups not merged
+        assert night_changing(30) > MAX_DELETED_SHARE  # decided on what the last publish left
+        assert night_changing(3) < first  # more than a tenth deleted: DuckDB vacuumed them
+        assert con.execute("SELECT current_setting('max_vacuum_tasks')").fetchone()[0] == vacuum_tasks
     assert_everything_equals_the_working_db(settings)
