@@ -18,7 +18,7 @@ import requests
 
 from flows.config import Settings
 from flows.http import FetchError, fetch, safe_url
-from flows.landing import land
+from flows.landing import record, store
 from flows.raw.ocds_releases import LandedPackage, load_releases
 from flows.sources.ocds import CONTRACTS_FINDER, SERVICES, Service, UnreadableResponse, date_windows, decode_body, parse_package
 
@@ -202,12 +202,13 @@ def harvest_window(
         visited.add(url)
         fetched = fetch(url, policy, session=session, max_bytes=MAX_PAGE_BYTES)
         result.pages += 1
-        landed = land(
-            con, settings.home, service.source,
+        landed = store(
+            settings.home, service.source,
             [window_from.strftime("%Y"), window_from.strftime("%m"), window_from.strftime("%d")],
             f"{window_from:%Y%m%dT%H%M%S}_p{result.pages:04d}", "json", fetched,
             {"window_from": window_from.isoformat(), "window_to": window_to.isoformat(), "page": result.pages},
         )
+        record(con, [landed])
         try:
             package = parse_package(decode_body(fetched.body))
         except UnreadableResponse as exc:

@@ -51,22 +51,6 @@ def safe_part(part: str) -> str:
     return cleaned[:120] or "_"
 
 
-def land(
-    con: duckdb.DuckDBPyConnection,
-    home: Path,
-    source: str,
-    folder_parts: list[str],
-    stem: str,
-    suffix: str,
-    fetched: Fetched,
-    extra_meta: Mapping[str, Any] | None = None,
-) -> LandedFile:
-    """Store the body and its sidecar, and record it in ops.landing_files."""
-    landed = store(home, source, folder_parts, stem, suffix, fetched, extra_meta)
-    record(con, [landed])
-    return landed
-
-
 def store(
     home: Path,
     source: str,

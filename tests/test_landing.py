@@ -1,4 +1,4 @@
-"""Landing in two steps: files stored as they are read, their rows recorded later in one statement."""
+"""Landing in two steps: files stored as they are read, their rows recorded later, many in one statement."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import duckdb
 
 from flows.http import Fetched
-from flows.landing import land, record, store
+from flows.landing import record, store
 
 
 def _fetched(body: bytes, url: str) -> Fetched:
@@ -15,7 +15,7 @@ def _fetched(body: bytes, url: str) -> Fetched:
                    fetched_at=datetime(2026, 11, 26, 9, 30, tzinfo=timezone.utc), attempts=1)
 
 
-def test_stored_files_are_recorded_once_each_as_land_records_them(tmp_path):
+def test_stored_files_are_recorded_once_each_as_one_by_one(tmp_path):
     con = duckdb.connect()
     con.execute("CREATE SCHEMA ops")
     a, b = _fetched(b"a,b\n1,2\n", "https://example.org/a.csv"), _fetched(b"c\n3\n", "https://example.org/c.csv")
@@ -31,7 +31,7 @@ def test_stored_files_are_recorded_once_each_as_land_records_them(tmp_path):
     other = duckdb.connect()
     other.execute("CREATE SCHEMA ops")
     for fetched in (a, b, a):
-        land(other, tmp_path / "home", "spend", ["p1"], "feed", "csv", fetched)
+        record(other, [store(tmp_path / "home", "spend", ["p1"], "feed", "csv", fetched)])
     assert rows == other.execute("SELECT * FROM ops.landing_files ORDER BY bytes").fetchall()
     assert [(r[0], r[1], r[3], r[4], r[5]) for r in rows] == [
         (stored[1].relative_path, "spend", 4, "https://example.org/c.csv", 200),

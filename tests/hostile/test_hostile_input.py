@@ -14,7 +14,7 @@ import pytest
 
 import flows.spend.layout
 from flows.http import Fetched, FetchError, RetryPolicy, fetch
-from flows.landing import land
+from flows.landing import store
 from flows.spend import RegistryError, ingest_feed, read_registry
 from flows.spend.fetch import FeedError, fetch_feed
 
@@ -195,11 +195,11 @@ def test_redirects_to_other_schemes_or_hosts_are_not_followed(location, hostile_
     ("../../../etc/cron.d/evil", "../.."), ("..", ".."), ("/abs/path", "/etc"), (".hidden", ".ssh"),
     ("a\x00b", "c\nd"), ("%2e%2e%2fx", "%2e%2e"),
 ])
-def test_landing_file_names_cannot_leave_the_landing_area(stem, folder, con, settings, hostile_tally):
+def test_landing_file_names_cannot_leave_the_landing_area(stem, folder, settings, hostile_tally):
     from datetime import datetime, timezone
 
     fetched = Fetched("http://x/", 200, {}, b"body", datetime.now(timezone.utc), 1)
-    landed = land(con, settings.home, "../" + folder, [folder, stem], stem, "../csv", fetched)
+    landed = store(settings.home, "../" + folder, [folder, stem], stem, "../csv", fetched)
     assert landed.path.resolve().is_relative_to((settings.home / "landing").resolve())
     assert not any(part.startswith(".") for part in Path(landed.relative_path).parts)
     assert landed.path.read_bytes() == b"body"
