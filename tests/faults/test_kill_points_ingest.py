@@ -18,17 +18,20 @@ from fault_world import Killed, call_counter, lock_is_free, raw_snapshot, rows_l
 # (module, function, call number, crash after the call instead of before, what the step is)
 KILL_POINTS = [
     *[("flows.harvest", "fetch", n, False, "notice page load") for n in (1, 2, 3, 4, 6, 11, 19)],
-    *[("flows.harvest", "land", n, False, "notice page landing write") for n in (1, 2, 4, 12)],
-    *[("flows.harvest", "land", n, True, "notice page landed, not yet loaded") for n in (1, 3, 17)],
+    *[("flows.harvest", "store", n, False, "notice page landing write") for n in (1, 2, 4, 12)],
+    *[("flows.harvest", "store", n, True, "notice page stored, not yet recorded as landed") for n in (1, 3)],
+    *[("flows.harvest", "record", n, True, "notice page landed, not yet loaded") for n in (1, 3, 17)],
     *[("flows.harvest", "load_releases", n, False, "release load") for n in (2, 5)],
     *[("flows.harvest", "load_releases", n, True, "releases loaded, window not recorded") for n in (1, 3, 10)],
     *[("flows.harvest", "_save", n, when, "window bookkeeping and watermark") for n in (1, 2) for when in (False, True)],
     ("flows.harvest", "joined_watermark", 5, False, "watermark arithmetic mid-harvest"),
     ("flows.spend.load", "_insert_columns", 1, False, "registry rows into raw.spend_publishers"),
     *[("flows.spend.ingest", "fetch_feed", n, False, "spend file download") for n in (1, 3, 4)],
-    *[("flows.spend.ingest", "land", n, False, "spend file landing write") for n in (1, 2)],
-    *[("flows.spend.ingest", "land", n, True, "spend file landed, not parsed") for n in (1, 2)],
-    ("flows.spend.ingest", "parse_file", 2, False, "spend file parse"),
+    *[("flows.spend.ingest", "_store", n, False, "spend file landing write") for n in (1, 2)],
+    *[("flows.spend.ingest", "_store", n, True, "spend file stored, not parsed") for n in (1, 2)],
+    *[("flows.spend.ingest", "record", 1, when, "spend files recorded as landed") for when in (False, True)],
+    # The world's files are all read by the bulk path (from 4 KiB), so its preparation is the parse.
+    ("flows.spend.ingest", "prepare_bulk", 2, False, "spend file parse"),
     *[("flows.spend.load", "insert_payments", n, when, "payments insert inside the file's transaction")
       for n, when in ((1, False), (2, True))],
     ("flows.spend.load", "insert_rejects", 1, True, "rejects insert inside the file's transaction"),
