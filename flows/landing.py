@@ -12,6 +12,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -42,7 +43,10 @@ class LandedFile:
     relative_path: str  # relative to PROCUREMENT_HOME, as stored in ops.landing_files
     sha256: str
     bytes: int
-    row: tuple  # its ops.landing_files row, for `record`
+    source: str
+    url: str  # without credentials (safe_url)
+    http_status: int
+    fetched_at: datetime
 
 
 def safe_part(part: str) -> str:
@@ -90,9 +94,10 @@ def store(
     tmp = meta_path.with_name(meta_path.name + ".part")
     tmp.write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
     os.replace(tmp, meta_path)
-    relative = path.relative_to(home).as_posix()
-    row = (relative, source, sha, len(fetched.body), safe_url(fetched.url), fetched.status, fetched.fetched_at)
-    return LandedFile(path=path, relative_path=relative, sha256=sha, bytes=len(fetched.body), row=row)
+    return LandedFile(
+        path=path, relative_path=path.relative_to(home).as_posix(), sha256=sha, bytes=len(fetched.body),
+        source=source, url=meta["url"], http_status=fetched.status, fetched_at=fetched.fetched_at,
+    )
 
 
 def record(con: duckdb.DuckDBPyConnection, landed: list[LandedFile]) -> None:
@@ -100,12 +105,15 @@ def record(con: duckdb.DuckDBPyConnection, landed: list[LandedFile]) -> None:
     a file recorded before, or earlier in `landed`, is left as it was."""
     con.execute(DDL)
     if landed:
-        columns = list(zip(*(file.row for file in landed)))
+        columns = [
+            [getattr(file, name) for file in landed]
+            for name in ("relative_path", "source", "sha256", "bytes", "url", "http_status", "fetched_at")
+        ]
         con.execute(
             """
             INSERT INTO ops.landing_files
             SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7::TIMESTAMPTZ[])
             ON CONFLICT (path) DO NOTHING
             """,
-            [list(c) for c in columns],
+            columns,
         ).fetchall()

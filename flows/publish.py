@@ -230,15 +230,17 @@ def partition_sums(con: duckdb.DuckDBPyConnection, relation: str, mart: str, whe
     return {part: (int(number), rows, int(total)) for part, number, rows, total in found}
 
 
-def _current_sums(con: duckdb.DuckDBPyConnection, mart: str, parts: list[str] | None = None, nulls: bool = False) -> Sums:
-    """The working DB's sums of `mart` in publish_sums: every partition, or those in `parts` (and the NULL
-    one when `nulls`)."""
-    where, params = "TRUE", {"mart": mart}
-    if parts is not None:
-        where = "(part IN (SELECT unnest($parts::VARCHAR[])) OR (part IS NULL AND $nulls))"
-        params = {"mart": mart, "parts": parts, "nulls": nulls}
+def _in_partitions(expression: str) -> str:
+    """A condition on a partition `expression`: its value is in $parts, or it is NULL and $nulls holds."""
+    return f"({expression} IN (SELECT unnest($parts::VARCHAR[])) OR ({expression} IS NULL AND $nulls))"
+
+
+def _current_sums(con: duckdb.DuckDBPyConnection, mart: str, partitions: dict | None = None) -> Sums:
+    """The working DB's sums of `mart` in publish_sums: every partition, or those `partitions` names
+    (the $parts and $nulls of `_in_partitions`)."""
+    where = "TRUE" if partitions is None else _in_partitions("part")
     found = con.execute("SELECT part, file_number, row_count, checksum FROM publish_sums "
-                        f"WHERE table_name = $mart AND {where}", params).fetchall()
+                        f"WHERE table_name = $mart AND {where}", {"mart": mart, **(partitions or {})}).fetchall()
     return {part: (number, rows, int(total)) for part, number, rows, total in found}
 
 
@@ -309,9 +311,8 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, work: str, mart: str, trus
         if not changed or (part is not None and some_kept):
             con.execute("BEGIN TRANSACTION")
             if changed:
-                parts = [p for p in changed if p is not None]
-                where = f"({part} IN (SELECT unnest($parts::VARCHAR[])) OR ({part} IS NULL AND $nulls))"
-                params = {"parts": parts, "nulls": None in changed}
+                where = _in_partitions(part)
+                params = {"parts": [p for p in changed if p is not None], "nulls": None in changed}
                 con.execute(f"DELETE FROM {target} WHERE {where}", params).fetchall()
                 con.execute(f"INSERT INTO {target} SELECT * FROM {source} WHERE {where}", params).fetchall()
             # Summing every row again costs ~1.4 CPU-s for 10M payments; a trusted copy is checked where
@@ -319,7 +320,7 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection, work: str, mart: str, trus
             if not trusted:
                 agrees = partition_sums(con, target, mart) == _current_sums(con, mart)
             elif changed:
-                agrees = partition_sums(con, target, mart, where, params) == _current_sums(con, mart, parts, None in changed)
+                agrees = partition_sums(con, target, mart, where, params) == _current_sums(con, mart, params)
             else:
                 agrees = True
             if agrees:
