@@ -14,8 +14,8 @@ The bulk path declines the file (returns None) whenever it cannot guarantee line
 identical to Python's csv reader: XLSX, another delimiter, a quoted field spanning lines, a blank
 line, or a line DuckDB's strict CSV reader refuses.
 
-Files of one layout (layout_key) are read together: one `read_csv` over their files (`filename` tells
-the lines apart), one value map, one insert. Each statement costs 5-15 ms to plan whatever its size
+Files of one layout (layout_key) are read together: one `read_csv` over their files (`file`, DuckDB's
+file_index, tells the lines apart), one value map, one insert. Each statement costs 5-15 ms to plan whatever its size
 (the amount expression alone ~10 ms), which at a few thousand lines a file was most of the cost.
 """
 
@@ -53,7 +53,7 @@ _QUOTED = re.compile(rb'"[^"]*(?:""[^"]*)*"')  # a quote, text with "" escapes, 
 
 @dataclass(frozen=True)
 class BulkGroup:
-    """Files of one layout whose data lines sit in the table `lines` (cells c0.., amount_gbp, filename),
+    """Files of one layout whose data lines sit in the table `lines` (cells c0.., amount_gbp, file),
     their distinct cells' values in `maps`, both in STAGE_DB; drop_staged() drops them."""
 
     number: int
@@ -78,7 +78,7 @@ class BulkFile:
     loaded: int  # payment lines of this file in the group's table
     first_line: int  # line number in the file of the first data line
     group: BulkGroup
-    path: str  # the `filename` of its lines in the group's table
+    file: int  # the `file` of its lines in the group's table: its position in the group's read
     start: int  # rowid there of its first data line
 
 
@@ -210,7 +210,7 @@ def _col(index: int, width: int) -> str:
 def _lines_sql(group: BulkGroup) -> str:
     """The data lines of the files (bound $paths, in order) as read by DuckDB's strict CSV reader, one
     VARCHAR per cell, with the amount read once here (both the leftover scan and the payments insert use
-    it) and the file each line came from."""
+    it) and the file each line came from (its index in $paths)."""
     width, reader = group.width, group.reader
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     amount = _amount_sql(_ct(_col(reader.amount_column, width), group.exact_trim))
@@ -219,8 +219,8 @@ def _lines_sql(group: BulkGroup) -> str:
     cells = "".join(f"c{i}, " for i in kept if i < width)
     return (
         f"CREATE OR REPLACE TABLE {group.lines} AS SELECT {cells}{amount} AS amount_gbp, "
-        f"filename FROM read_csv($paths, header = false, auto_detect = false, delim = ',', quote = '\"', "
-        f"escape = '\"', null_padding = true, columns = {columns}, parallel = false, filename = true)"
+        f"file_index AS file FROM read_csv($paths, header = false, auto_detect = false, delim = ',', quote = '\"', "
+        f"escape = '\"', null_padding = true, columns = {columns}, parallel = false)"
     )
 
 
@@ -237,15 +237,15 @@ def _leftovers_sql(group: BulkGroup, undated: list[str]) -> str:
     date_key = _key(value_maps(group.reader)[0].columns, group.width)
     undated_sql = f" OR list_contains($undated, {date_key})" if undated else ""
     return f"""
-        SELECT filename, count(*), min(rowid), max(rowid),
+        SELECT file, count(*), min(rowid), max(rowid),
                coalesce(list(rowid) FILTER (amount_gbp IS NULL{undated_sql}), [])
         FROM {group.lines}
-        GROUP BY filename
+        GROUP BY file
     """
 
 
 def payments_sql(group: BulkGroup) -> str:
-    """The payment lines SQL reads, from the group's tables: filename, line_id (its rowid there; the
+    """The payment lines SQL reads, from the group's tables: file, line_id (its rowid there; the
     file's source_row is its BulkFile's first_line + line_id - start) and the payment columns from
     payment_date to supplier_postcode, in the contract's order."""
     reader, width, exact_trim = group.reader, group.width, group.exact_trim
@@ -265,11 +265,11 @@ def payments_sql(group: BulkGroup) -> str:
         outputs += [f"m{number}.{column} AS {name}" for name, column in value_map.outputs]
     return f"""
         SELECT
-            filename, line_id, payment_date, amount_gbp, supplier_name, is_redacted, supplier_id, transaction_number,
+            file, line_id, payment_date, amount_gbp, supplier_name, is_redacted, supplier_id, transaction_number,
             expense_description, expense_area, company_number, vat_number, supplier_postcode
         FROM (
             SELECT
-                lines.filename,
+                lines.file,
                 lines.rowid AS line_id,
                 lines.amount_gbp,
                 {first_text('transaction_number')} AS transaction_number,
@@ -448,8 +448,8 @@ def stage_group(con: duckdb.DuckDBPyConnection, number: int, files: list[Prepare
     counts = {row[0]: row[1:] for row in con.execute(_leftovers_sql(group, undated),
                                                       {"undated": undated} if undated else None).fetchall()}
     staged = []
-    for path, prepared in zip(paths, files):
-        total, start, end, leftovers = counts.get(path, (0, 0, -1, []))
+    for file, prepared in enumerate(files):
+        total, start, end, leftovers = counts.get(file, (0, 0, -1, []))
         # One record per line, in order: the file's lines must be exactly its rowids start..end.
         if total != prepared.lines or end - start + 1 != total:
             staged.append(None)
@@ -463,7 +463,7 @@ def stage_group(con: duckdb.DuckDBPyConnection, number: int, files: list[Prepare
                 cells = next(csv.reader([texts[index].decode("utf-8").removesuffix("\r")]), [])
                 prepared.reader.read(first_line + index, cells, parsed)
         staged.append(BulkFile(parsed=parsed, loaded=total - len(leftovers), first_line=first_line, group=group,
-                               path=path, start=start))
+                               file=file, start=start))
     return staged
 
 

@@ -264,12 +264,12 @@ def insert_staged_payments(con: duckdb.DuckDBPyConnection, files: Sequence[Stage
                    s.transaction_number, s.expense_description, s.expense_area, s.company_number,
                    s.vat_number, s.supplier_postcode, f.loaded_at
             FROM ({payments_sql(staged[0].bulk.group)}) AS s
-            JOIN (SELECT unnest($path) AS path, unnest($publisher_id) AS publisher_id,
+            JOIN (SELECT unnest($file) AS file, unnest($publisher_id) AS publisher_id,
                          unnest($source_file) AS source_file, unnest($sha) AS sha, unnest($first_line) AS first_line,
                          unnest($start) AS start, unnest($loaded_at) AS loaded_at) AS f
-              ON s.filename = f.path
+              ON s.file = f.file
             """,
-            {"path": [f.bulk.path for f in staged], "publisher_id": [f.feed.publisher_id for f in staged],
+            {"file": [f.bulk.file for f in staged], "publisher_id": [f.feed.publisher_id for f in staged],
              "source_file": [f.source_file for f in staged], "sha": [f.sha for f in staged],
              "first_line": [f.bulk.first_line for f in staged], "start": [f.bulk.start for f in staged],
              "loaded_at": [f.ledger.ingested_at for f in staged]},

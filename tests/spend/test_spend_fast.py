@@ -39,7 +39,7 @@ def _staged_rows(con, bulk) -> list[tuple]:
     """A staged file's payment lines as the insert into raw.spend_payments numbers them."""
     return con.execute(
         f"SELECT ? + line_id - ?, {', '.join(COLUMNS[1:])} FROM ({fast.payments_sql(bulk.group)}) "
-        "WHERE filename = ?", [bulk.first_line, bulk.start, bulk.path]).fetchall()
+        "WHERE file = ?", [bulk.first_line, bulk.start, bulk.file]).fetchall()
 
 
 def _bulk_result(body: bytes):
