@@ -15,8 +15,9 @@ identical to Python's csv reader: XLSX, another delimiter, a quoted field spanni
 line, or a line DuckDB's strict CSV reader refuses.
 
 Files of one layout (layout_key) are read together: one `read_csv` over their files (`file`, DuckDB's
-file_index, tells the lines apart), one value map, one insert. Each statement costs 5-15 ms to plan whatever its size
-(the amount expression alone ~10 ms), which at a few thousand lines a file was most of the cost.
+file_index, tells the lines apart), one value map, one insert. Each statement costs 5-15 ms to plan
+whatever its size (the amount expression alone ~10 ms), which at a few thousand lines a file was most
+of the cost.
 """
 
 from __future__ import annotations
