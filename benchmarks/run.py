@@ -24,6 +24,7 @@ peak RSS (and that of any process it starts), read from the kernel's rusage. Sta
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -272,6 +273,7 @@ def child_main(stage: str, data: Path, home: Path, limit: int | None) -> None:
     cpu = sum(u.ru_utime + u.ru_stime for u in usage)
     print("BENCH " + json.dumps({"stage": stage, "units": units, "seconds": seconds, "peak_kb": peak_kb,
                                  "cpu": cpu, "detail": DETAIL}))
+    gc.freeze()  # the stage's process ends as the `procurement` command does (flows.cli.console_main)
 
 
 # ---------------------------------------------------------------------------------------------- parent
