@@ -228,8 +228,9 @@ def console_main() -> int:
 
     At exit the interpreter searches every object still alive for reference cycles - after a dbt build
     or a validation some hundreds of thousands, ~1-2 s - just before the process ends and the system
-    takes its memory back anyway; `gc.freeze()` puts them out of the collector's reach. Not in `main`,
-    which tests call in-process."""
+    takes its memory back anyway; `gc.freeze()` puts them out of the collector's reach. Garbage left in
+    cycles is then not finalized at exit, which the commands do not rely on: they close their databases
+    and files before returning. Not in `main`, which tests call in-process."""
     code = main()
     gc.freeze()
     return code
