@@ -115,7 +115,8 @@ def _copy(settings, home):
 
 @pytest.fixture(scope="module")
 def nightly(tmp_path_factory):
-    """(incrementally built home, the same raw data rebuilt in full, the incremental night's BuildResult)."""
+    """(incrementally built home, the same raw data rebuilt in full, the incremental night's BuildResult, the
+    rows before the night, the first day's complete BuildResult)."""
     settings = make_settings(tmp_path_factory.mktemp("incremental"))
     prepare_working_db(settings)
     releases = dict(contracts_finder_releases())
@@ -134,7 +135,8 @@ def nightly(tmp_path_factory):
         insert_payments(con, _night_payments())
 
     load_raw(settings, first_day)
-    assert build(settings).full_refresh_reason == "no complete build recorded yet"
+    complete = build(settings)
+    assert complete.full_refresh_reason == "no complete build recorded yet"
     assert publish(settings).updated_in_place == []  # nothing published yet to start from
     before = dict(query(settings, "SELECT payment_key, scale FROM marts.fct_payments"))
     assert query(settings, f"SELECT count(*) FROM marts.fct_award_suppliers WHERE ocid = '{releases[ELM]['ocid']}'") == [(1,)]
@@ -143,30 +145,44 @@ def nightly(tmp_path_factory):
 
     rebuilt = _copy(settings, tmp_path_factory.mktemp("rebuilt"))
     assert build(rebuilt, full_refresh=True).full_refresh_reason == "requested"
-    return settings, rebuilt, result, before
+    return settings, rebuilt, result, before, complete
 
 
 def test_the_night_was_built_incrementally(nightly):
-    _, _, result, _ = nightly
+    _, _, result, _, _ = nightly
     assert result.full_refresh_reason is None
 
 
 def test_the_night_leaves_out_views_and_seeds_but_not_their_tests(nightly):
     """An unchanged project's views and the seeds the models read are as the last complete build left
     them (flows.transform._left_out_of_incremental_build); the data tests on views still run."""
-    _, _, result, _ = nightly
+    _, _, result, _, _ = nightly
     built = {n.name for n in result.nodes}
     assert built.isdisjoint({"stg_spend__payments", "stg_ocds__releases", "fct_payments", "green_rules"})
     assert {"columns_not_null_stg_spend__payments_publisher_id__source_file__source_row__amount_gbp__is_redacted",
-            "unique_combination_stg_ocds__releases_source__ocid__release_id", "assert_payment_keys_unique",
+            "unique_combination_stg_ocds__releases_source__ocid__release_id", "assert_redacted_payees_have_no_supplier",
             "int_spend__payments_attributed"} <= built
     seed_tests = {"unique_combination_green_rules_rule_id", "columns_not_null_green_rules_rule_id__kind__pattern",
                   "unique_lad_geography_lad_code", "relationships_int_green__classified_green_rule__rule_id__ref_green_rules_"}
     assert built.isdisjoint(seed_tests) and "unique_stg_reference__lad_geography_lad_code" in built
 
 
+
+def test_a_night_leaves_the_marts_tests_the_validation_gate_repeats_to_it(nightly):
+    """Tests tagged also_validated (models/marts/_marts__models.yml) check what the gate checks again before
+    publishing: a complete build runs them, a night does not; the marts' other tests run every night."""
+    _, _, result, _, complete = nightly
+    night, full = {n.name for n in result.nodes}, {n.name for n in complete.nodes}
+    repeated = {"assert_payment_keys_unique", "assert_local_spend_total_equals_sme_spend", "unique_dim_buyers_buyer_name",
+                "unique_combination_fct_award_suppliers_source__ocid__award_id__supplier_key",
+                "accepted_values_fct_payments_scale__sme__large__unknown", "sums_to_sme_spend_total_gbp__sme_gbp__large_gbp__unknown_gbp"}
+    assert repeated <= full and night.isdisjoint(repeated)
+    assert {"relationships_fct_payments_publisher_id__publisher_id__ref_int_spend__publishers_",
+            "columns_not_null_fct_award_suppliers_source__ocid__award_id__supplier_key__locality",
+            "assert_marts_sum_to_facts", "assert_redacted_payees_have_no_supplier"} <= night
+
 def test_the_night_changed_what_it_should(nightly):
-    settings, _, _, before = nightly
+    settings, _, _, before, _ = nightly
     after = dict(query(settings, "SELECT payment_key, scale FROM marts.fct_payments"))
     # Coventry's payment to Aker was attributed sme on the first day; Aker's award update says large.
     (aker,) = query(settings, "SELECT payment_key FROM marts.fct_payments WHERE supplier_name = 'Aker Systems Limited'")
@@ -193,7 +209,7 @@ INCREMENTAL_MODELS = ["intermediate.int_spend__payments_ranked", "intermediate.i
 
 
 def test_every_intermediate_table_and_mart_equals_a_full_rebuild(nightly):
-    settings, rebuilt, _, _ = nightly
+    settings, rebuilt, _, _, _ = nightly
     tables = _tables(settings)
     assert set(INCREMENTAL_MODELS) <= set(tables) and "marts.fct_payments" in tables
     differences = {}
@@ -212,12 +228,12 @@ def _reason_after(settings, tmp_path, change) -> str | None:
 
 
 def test_an_unchanged_database_needs_no_full_rebuild(nightly, tmp_path):
-    settings, _, _, _ = nightly
+    settings, _, _, _, _ = nightly
     assert _reason_after(settings, tmp_path, lambda con: None) is None
 
 
 def test_a_new_file_or_registry_row_needs_no_full_rebuild(nightly, tmp_path):
-    settings, _, _, _ = nightly
+    settings, _, _, _, _ = nightly
 
     def new_file(con):
         insert_payments(con, [payment("walsall", OTHERS.format("walsall") + ".v2", 2, date(2025, 8, 1), "1.00", "X")])
@@ -227,14 +243,14 @@ def test_a_new_file_or_registry_row_needs_no_full_rebuild(nightly, tmp_path):
 
 
 def test_lines_leaving_raw_force_a_full_rebuild(nightly, tmp_path):
-    settings, _, _, _ = nightly
+    settings, _, _, _, _ = nightly
     reason = _reason_after(settings, tmp_path, lambda con: con.execute(
         "DELETE FROM raw.spend_payments WHERE source_file = ?", [REPUBLISHED]).fetchall())
     assert reason == "payment lines of 1 file(s) left raw.spend_payments (a feed replaced an earlier version)"
 
 
 def test_a_renamed_publisher_forces_a_full_rebuild(nightly, tmp_path):
-    settings, _, _, _ = nightly
+    settings, _, _, _, _ = nightly
     reason = _reason_after(settings, tmp_path, lambda con: con.execute(
         "UPDATE raw.spend_publishers SET publisher_name = 'Walsall Metropolitan Borough Council' "
         "WHERE publisher_id = 'walsall'").fetchall())
@@ -260,7 +276,7 @@ def _published(settings, sql: str) -> Counter:
 
 
 def test_the_night_is_published_by_updating_a_copy_of_the_warehouse(nightly):
-    settings, _, _, _ = nightly
+    settings, _, _, _, _ = nightly
     result = publish(settings)
 
     assert result.updated_in_place == ["fct_award_suppliers", "fct_payments"]
