@@ -208,7 +208,7 @@ def _left_out_of_incremental_build(whole_project: bool) -> list[str]:
     and the seeds' tests are named explicitly (those depending on a seed directly). The marts' tests tagged
     `also_validated` check a rule that the validation gate checks on the same mart before anything is
     published, and every nightly run validates after building: a night leaves them to the gate (10M night:
-    27 nodes, ~2.5 s of the build), a complete build still runs them."""
+    27 nodes, ~2 s of the build), a complete build still runs them."""
     seeds = [p.stem for p in model_seeds()]
     if not whole_project:
         return ["--exclude", *seeds]
