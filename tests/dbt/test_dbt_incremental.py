@@ -167,7 +167,6 @@ def test_the_night_leaves_out_views_and_seeds_but_not_their_tests(nightly):
     assert built.isdisjoint(seed_tests) and "unique_stg_reference__lad_geography_lad_code" in built
 
 
-
 def test_a_night_leaves_the_marts_tests_the_validation_gate_repeats_to_it(nightly):
     """Tests tagged also_validated (models/marts/_marts__models.yml) check what the gate checks again before
     publishing: a complete build runs them, a night does not; the marts' other tests run every night."""
@@ -180,6 +179,7 @@ def test_a_night_leaves_the_marts_tests_the_validation_gate_repeats_to_it(nightl
     assert {"relationships_fct_payments_publisher_id__publisher_id__ref_int_spend__publishers_",
             "columns_not_null_fct_award_suppliers_source__ocid__award_id__supplier_key__locality",
             "assert_marts_sum_to_facts", "assert_redacted_payees_have_no_supplier"} <= night
+
 
 def test_the_night_changed_what_it_should(nightly):
     settings, _, _, before, _ = nightly
