@@ -119,8 +119,12 @@ def per_row(name: str, description: str, sql: str, table: str) -> SqlCheck:
     return SqlCheck(name, description, sql.replace("{rows}", table), sql.replace("{rows}", "{changed}"))
 
 
-def duplicates(table: str, key: list[str]) -> SqlCheck:
+def duplicates(table: str, key: list[str], determines: tuple[str, ...] = ()) -> SqlCheck:
+    """`determines`: columns the key determines (rows with equal keys hold equal values there)."""
     cols = ", ".join(key)
+    # Rows with a changed row's key hold that row's values of `determines`: DuckDB skips the row groups
+    # whose statistics rule those values out, where otherwise it reads every key of the table.
+    among = "".join(f"{c} IN (SELECT {c} FROM {{changed}}) AND " for c in determines)
     return SqlCheck(
         f"unique_{'_'.join(key)}",
         f"({cols}) identifies one row",
@@ -129,7 +133,7 @@ def duplicates(table: str, key: list[str]) -> SqlCheck:
         f"SELECT {cols}, count(*) AS n FROM {table} WHERE hash({cols}) IN "
         f"(SELECT hash({cols}) FROM {table} GROUP BY 1 HAVING count(*) > 1) GROUP BY ALL HAVING count(*) > 1",
         # A new duplicate involves a changed row; only keys of changed rows need counting.
-        f"SELECT {cols}, count(*) AS n FROM {table} WHERE ({cols}) IN "
+        f"SELECT {cols}, count(*) AS n FROM {table} WHERE {among}({cols}) IN "
         f"(SELECT {cols} FROM {{changed}}) GROUP BY ALL HAVING count(*) > 1",
     )
 
@@ -283,7 +287,10 @@ MARTS = [
             date_window("payment_date"),
         ],
         checks=[
-            duplicates("marts.fct_payments", ["payment_key"]),
+            # payment_key is the hash of source_file '#' source_row (stg_spend__payments): a night's repeat
+            # of its 33k new keys is sought in their file's row groups, not among all 10M keys (0.5-1.1 s ->
+            # 0.06 s at 10M).
+            duplicates("marts.fct_payments", ["payment_key"], determines=("source_file",)),
             *month_and_financial_year("marts.fct_payments", "payment_date"),
             per_row(
                 "redacted_payee_is_unknown",
