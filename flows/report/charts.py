@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
 import plotly.graph_objects as go
+import plotly.io
 from plotly.subplots import make_subplots
 
 from flows.report.data import (
@@ -30,6 +31,7 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 BAR_ROW_PX = 46
 TIME_CHART_PX = 400
 TOP_CHART_PX = 1000
+TEMPLATE = "plotly_white"
 
 
 def fmt_share(value: float | None) -> str:
@@ -62,7 +64,7 @@ class Chart:
 
 def _layout(fig: go.Figure, height: int, **extra: Any) -> go.Figure:
     layout = dict(
-        height=height, font={"family": FONT, "size": 13, "color": "#1b1b1b"}, template="plotly_white",
+        height=height, font={"family": FONT, "size": 13, "color": "#1b1b1b"},
         margin={"l": 10, "r": 20, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.08, "x": 0},
         hoverlabel={"font": {"family": FONT}},
     )
@@ -83,7 +85,9 @@ def _figure(fig: go.Figure, traces: list[dict[str, Any]], traces_per_area: int =
     if traces_per_area:
         for j, trace in enumerate(traces):
             trace["visible"] = j < traces_per_area
-    return {"data": traces, "layout": fig.layout.to_plotly_json()}
+    # The template goes into the layout as JSON, as plotly would write it: set on the figure, plotly validates
+    # and copies it (~0.03 s a chart, a third of the charts' time).
+    return {"data": traces, "layout": {**fig.layout.to_plotly_json(), "template": plotly.io.templates[TEMPLATE].to_plotly_json()}}
 
 
 def _cells(fig: go.Figure, rows: int = 1, cols: int = len(SOURCES)) -> dict[tuple[int, int], dict[str, str]]:
