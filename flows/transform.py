@@ -16,8 +16,10 @@ feed replaced an earlier version of a file.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,6 +219,17 @@ def _left_out_of_incremental_build(whole_project: bool) -> list[str]:
             "tag:also_validated"]
 
 
+def _plan_build(settings: Settings, full_refresh: bool | None) -> tuple[bool, str, str | None]:
+    """Prepare the working DB; (reference data reloaded, `inputs_fingerprint`, why the build is a full
+    refresh or None) for `build`."""
+    reference_loaded = prepare_working_db(settings)
+    with working_db(settings) as con:
+        fingerprint = inputs_fingerprint(con)
+        if full_refresh is None:
+            return reference_loaded, fingerprint, full_refresh_reason(con, fingerprint)
+    return reference_loaded, fingerprint, "requested" if full_refresh else None
+
+
 def build(
     settings: Settings, select: str | None = None, full_refresh: bool | None = None, unit_tests: bool = True
 ) -> BuildResult:
@@ -228,13 +241,12 @@ def build(
     the test suite runs them, the nightly job need not.
     """
     started = time.monotonic()
-    reference_loaded = prepare_working_db(settings)
-    with working_db(settings) as con:
-        fingerprint = inputs_fingerprint(con)
-        if full_refresh is None:
-            reason = full_refresh_reason(con, fingerprint)
-        else:
-            reason = "requested" if full_refresh else None
+    # The working DB's preparation and checks are DuckDB's work, which lets go of the GIL, and importing dbt
+    # is ~3-4 s of Python: side by side (10M night: ~0.5 s of DuckDB).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        planned = pool.submit(_plan_build, settings, full_refresh)
+        importlib.import_module("dbt.cli.main")
+        reference_loaded, fingerprint, reason = planned.result()
     args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if reason else [])
     args += [] if unit_tests else ["--exclude-resource-type", "unit_test"]
     if reason is None:
