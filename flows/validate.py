@@ -16,7 +16,8 @@ with whole-dataframe batch definitions. Each table has two checkpoints:
   The selection is streamed in frames of about `chunk_rows` rows, so a table broken everywhere is
   still validated in bounded memory.
 - `<table>.checks` sees one row of violation counts that DuckDB computed (under its own memory limit)
-  for every whole-table check, plus the table's row count for the drift check.
+  for every whole-table check, plus the table's row count for the drift check. DuckDB counts them on a
+  cursor of its own, in a thread, while GX validates the rows.
 
 Row expectations are facts about single rows, so after a passing validation the next one looks only at
 the rows each suite's `changed_since` condition selects - the rows loaded or rebuilt since that
